@@ -1,0 +1,116 @@
+/**
+ * Cost profiles: the cycles each primitive costs on some hardware, each with where the
+ * number comes from. A profile may name a `base` and override only what differs, so a
+ * user's measurements replace exactly the numbers they measured.
+ *
+ * @module
+ */
+
+import { FIXED_COST_PRIMITIVES, P, PRIMITIVE_COUNT, type PrimitiveName } from "./primitives.ts";
+
+/** How a number was obtained. */
+export type CostKind = "measured" | "derived" | "estimate";
+
+/** One primitive's cost with its provenance. */
+export interface CostSpec {
+  /** Cost in cycles of the profile's clock. */
+  cycles: number;
+  /**
+   * `measured`: a published figure (basis cites it); `derived`: arithmetic on published
+   * figures (basis shows it); `estimate`: no figure exists (basis gives the reasoning).
+   */
+  kind: CostKind;
+  /** Citation or one-line derivation. */
+  basis: string;
+}
+
+/** A profile as declared (shipped, or loaded from a user's file). */
+export interface ProfileSpec {
+  name: string;
+  description: string;
+  /** Clock of the cycle counts, in GHz; inherited from `base` when absent. */
+  clockGHz?: number;
+  /** Where `clockGHz` comes from. */
+  clockBasis?: string;
+  /** Name of the profile this one overrides. */
+  base?: string;
+  costs: Partial<Record<PrimitiveName, CostSpec>>;
+}
+
+/** A profile with its base chain applied. */
+export interface ResolvedProfile {
+  name: string;
+  description: string;
+  clockGHz: number;
+  clockBasis: string;
+  /** Names of the profiles it was built from, this one first. */
+  chain: string[];
+  costs: Partial<Record<PrimitiveName, CostSpec & { from: string }>>;
+  /** Cycles by primitive id (0 for primitives the profile leaves out). */
+  cyclesById: Float64Array;
+}
+
+/** Applies the `base` chain of `spec`; `lookup` finds a profile by name. */
+export function resolveProfile(
+  spec: ProfileSpec,
+  lookup: (name: string) => ProfileSpec | undefined,
+): ResolvedProfile {
+  const chain: ProfileSpec[] = [spec];
+  for (let current = spec; current.base !== undefined;) {
+    const base = lookup(current.base);
+    if (base === undefined) {
+      throw new ProfileError(
+        `profile ${current.name} names base ${current.base}, which does not exist`,
+      );
+    }
+    if (chain.includes(base)) {
+      throw new ProfileError(`profile ${spec.name} has a cycle in its base chain at ${base.name}`);
+    }
+    chain.push(base);
+    current = base;
+  }
+  const costs: ResolvedProfile["costs"] = {};
+  let clockGHz: number | undefined;
+  let clockBasis = "";
+  // Apply from the root base up, so later (more specific) profiles win.
+  for (const layer of [...chain].reverse()) {
+    for (const [name, cost] of Object.entries(layer.costs) as [PrimitiveName, CostSpec][]) {
+      costs[name] = { ...cost, from: layer.name };
+    }
+    if (layer.clockGHz !== undefined) {
+      clockGHz = layer.clockGHz;
+      clockBasis = layer.clockBasis ?? `set by profile ${layer.name}`;
+    }
+  }
+  if (clockGHz === undefined) {
+    throw new ProfileError(`profile ${spec.name} sets no clockGHz and has no base that does`);
+  }
+  const cyclesById = new Float64Array(PRIMITIVE_COUNT);
+  for (const [name, cost] of Object.entries(costs) as [PrimitiveName, CostSpec][]) {
+    cyclesById[P[name]] = cost.cycles;
+  }
+  return {
+    name: spec.name,
+    description: spec.description,
+    clockGHz,
+    clockBasis,
+    chain: chain.map((c) => c.name),
+    costs,
+    cyclesById,
+  };
+}
+
+/** Fixed-cost primitives among `needed` that `profile` has no value for. */
+export function missingCosts(
+  profile: ResolvedProfile,
+  needed: readonly PrimitiveName[],
+): PrimitiveName[] {
+  return needed.filter((name) =>
+    FIXED_COST_PRIMITIVES.includes(name) && profile.costs[name] === undefined
+  );
+}
+
+/** A profile that cannot be resolved. */
+export class ProfileError extends Error {
+  override name = "ProfileError";
+}

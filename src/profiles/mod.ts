@@ -1,0 +1,19 @@
+/**
+ * Shipped cost profiles, by name.
+ *
+ * @module
+ */
+
+import type { ProfileSpec } from "../host/profile.ts";
+import { INTEL_VMX } from "./intel_vmx.ts";
+
+/** Every shipped profile. */
+export const SHIPPED_PROFILES: readonly ProfileSpec[] = [INTEL_VMX];
+
+/** The profile used when a scenario names none. */
+export const DEFAULT_PROFILE = INTEL_VMX.name;
+
+/** Finds a shipped profile by name. */
+export function shippedProfile(name: string): ProfileSpec | undefined {
+  return SHIPPED_PROFILES.find((profile) => profile.name === name);
+}

@@ -1,0 +1,117 @@
+/**
+ * Side-by-side comparison of one scenario under several designs: headline metrics, then
+ * the time by domain and by primitive that explains the differences. The first design is
+ * the baseline every delta is measured against.
+ *
+ * @module
+ */
+
+import { DOMAINS, PRIMITIVE_NAMES } from "../host/primitives.ts";
+import { decimal, delta, integer, table } from "./format.ts";
+import type { Summary } from "./summary.ts";
+
+/** One compared metric. */
+export interface CompareRow {
+  section: "run" | "latency" | "throughput" | "domain" | "primitive";
+  metric: string;
+  unit: string;
+  /** One value per design (null when the metric does not apply to it). */
+  values: (number | null)[];
+}
+
+/** A comparison, as printed with --json. */
+export interface Comparison {
+  scenario: string;
+  seed: number;
+  designs: string[];
+  rows: CompareRow[];
+}
+
+/** Compares summaries of the same scenario and seed. */
+export function compareSummaries(summaries: Summary[]): Comparison {
+  const rows: CompareRow[] = [];
+  const add = (
+    section: CompareRow["section"],
+    metric: string,
+    unit: string,
+    pick: (s: Summary) => number | undefined,
+  ) => rows.push({ section, metric, unit, values: summaries.map((s) => pick(s) ?? null) });
+  add("run", "simulated time", "ms", (s) => s.run.simulatedMs);
+  add("run", "exits", "", (s) => s.totals.exits);
+  const operations = union(summaries.map((s) => Object.keys(s.operations)));
+  for (const op of operations) {
+    add("latency", `${op} mean`, "cycles", (s) => s.operations[op]?.meanCycles);
+    add("latency", `${op} p99`, "cycles", (s) => s.operations[op]?.p99Cycles);
+  }
+  summaries[0].workloads.forEach((w, i) => {
+    add(
+      "throughput",
+      `${w.guest} workload ${w.index} (${w.kind})`,
+      "ops/s",
+      (s) => s.workloads[i]?.throughputPerSec,
+    );
+  });
+  for (const domain of DOMAINS) {
+    if (summaries.every((s) => s.totals.byDomain[domain] === 0)) continue;
+    add("domain", domain, "cycles", (s) => s.totals.byDomain[domain]);
+  }
+  for (const name of PRIMITIVE_NAMES) {
+    if (summaries.every((s) => s.totals.byPrimitive[name] === undefined)) continue;
+    add("primitive", name, "cycles", (s) => s.totals.byPrimitive[name]?.cycles ?? 0);
+    add("primitive", `${name} count`, "", (s) => s.totals.byPrimitive[name]?.count ?? 0);
+  }
+  return {
+    scenario: summaries[0].scenario.name,
+    seed: summaries[0].seed,
+    designs: summaries.map((s) => s.design.name),
+    rows,
+  };
+}
+
+const SECTION_TITLES: Record<CompareRow["section"], string> = {
+  run: "Run",
+  latency: "Guest operation latency",
+  throughput: "Workload throughput",
+  domain: "Time by domain, all vCPUs",
+  primitive: "Time by primitive, all vCPUs (where the difference comes from)",
+};
+
+/** Renders a comparison as one table per section, deltas against the first design. */
+export function renderComparison(comparison: Comparison): string {
+  const out = [
+    `${comparison.scenario} · seed ${comparison.seed} · baseline ${comparison.designs[0]}`,
+  ];
+  const headers = [
+    "metric",
+    ...comparison.designs.map((d, i) => i === 0 ? d : `${d} (vs baseline)`),
+  ];
+  for (const section of Object.keys(SECTION_TITLES) as CompareRow["section"][]) {
+    const rows = comparison.rows.filter((row) => row.section === section);
+    if (rows.length === 0) continue;
+    out.push("", SECTION_TITLES[section]);
+    out.push(table(
+      headers,
+      rows.map((row) => {
+        const digits = row.unit === "ms" ? 3 : 0;
+        const show = (v: number | null) =>
+          v === null ? "-" : digits > 0 ? decimal(v, digits) : integer(v);
+        const base = row.values[0];
+        return [
+          row.unit === "" ? row.metric : `${row.metric} (${row.unit})`,
+          ...row.values.map((value, i) =>
+            i === 0 || value === null || base === null
+              ? show(value)
+              : `${show(value)} ${delta(value, base, digits)}`
+          ),
+        ];
+      }),
+    ));
+  }
+  return out.join("\n");
+}
+
+function union(lists: string[][]): string[] {
+  const seen: string[] = [];
+  for (const list of lists) for (const item of list) if (!seen.includes(item)) seen.push(item);
+  return seen;
+}

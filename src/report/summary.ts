@@ -1,0 +1,236 @@
+/**
+ * The versioned summary of one run: what `summary.json` holds. It carries everything
+ * needed to reproduce the run (resolved scenario, design, profile, seed, tool version)
+ * and nothing that varies between identical runs (no wall-clock times).
+ *
+ * @module
+ */
+
+import type { HistogramSummary, ResourceReport } from "../engine/mod.ts";
+import type { CostSpec, ResolvedProfile } from "../host/profile.ts";
+import { OPERATION_NAMES } from "../host/operations.ts";
+import { EXIT_REASON_NAMES } from "../host/exit_reasons.ts";
+import {
+  type Domain,
+  DOMAINS,
+  PRIMITIVE_COUNT,
+  PRIMITIVE_DOMAIN,
+  PRIMITIVE_NAMES,
+} from "../host/primitives.ts";
+import type { DesignSpec } from "../kvm/platform.ts";
+import type { ResolvedScenario } from "../scenario/load.ts";
+import type { Recorder } from "./recorder.ts";
+import config from "../../deno.json" with { type: "json" };
+
+/** Version of the summary format; bumped on any incompatible change. */
+export const SCHEMA_VERSION = 1;
+
+/** The cvmsim version that wrote a summary. */
+export const CVMSIM_VERSION: string = config.version;
+
+/** Why a run ended. */
+export type StopOutcome = "workloads-complete" | "time" | "time-limit";
+
+/** Count and cycles of one primitive. */
+export interface PrimitiveTotal {
+  count: number;
+  cycles: number;
+}
+
+/** Where one thread's (or all threads') time went. */
+export interface TimeAccount {
+  /** Cycles per domain; every domain is present. */
+  byDomain: Record<Domain, number>;
+  /** Count and cycles per primitive that occurred, in catalogue order. */
+  byPrimitive: Record<string, PrimitiveTotal>;
+  /** Exits per reason that occurred. */
+  exitsByReason: Record<string, number>;
+  exits: number;
+}
+
+/** One vCPU's account. */
+export interface VcpuAccount extends TimeAccount {
+  name: string;
+  vm: string;
+  index: number;
+}
+
+/** Latency of one guest operation, in cycles. */
+export interface OperationLatency {
+  count: number;
+  meanCycles: number;
+  minCycles: number;
+  p50Cycles: number;
+  p90Cycles: number;
+  p99Cycles: number;
+  p999Cycles: number;
+  maxCycles: number;
+}
+
+/** One workload's progress. */
+export interface WorkloadSummary {
+  guest: string;
+  index: number;
+  kind: string;
+  vcpus: number;
+  finishedVcpus: number;
+  operations: number;
+  /** Operations per simulated second over the whole run. */
+  throughputPerSec: number;
+}
+
+/** Contents of summary.json. */
+export interface Summary {
+  schemaVersion: number;
+  cvmsimVersion: string;
+  scenario: ResolvedScenario;
+  design: DesignSpec;
+  profile: {
+    name: string;
+    description: string;
+    clockGHz: number;
+    clockBasis: string;
+    chain: string[];
+    costs: Record<string, CostSpec & { from: string }>;
+  };
+  seed: number;
+  run: {
+    stop: StopOutcome;
+    simulatedCycles: number;
+    simulatedMs: number;
+    /** Engine events processed (deterministic for a seed). */
+    events: number;
+  };
+  totals: TimeAccount;
+  vcpus: VcpuAccount[];
+  operations: Record<string, OperationLatency>;
+  resources: (Omit<ResourceReport, "waitCycles"> & { waitCycles: HistogramSummary })[];
+  workloads: WorkloadSummary[];
+}
+
+/** A thread's raw accounts, as the models keep them. */
+export interface ThreadAccounts {
+  name: string;
+  vmName: string;
+  index: number;
+  primCycles: Float64Array;
+  primCounts: Float64Array;
+  exitCounts: Float64Array;
+}
+
+/** Everything {@linkcode buildSummary} reads. */
+export interface SummaryInput {
+  scenario: ResolvedScenario;
+  design: DesignSpec;
+  profile: ResolvedProfile;
+  vcpus: ThreadAccounts[];
+  recorder: Recorder;
+  endCycles: number;
+  stop: StopOutcome;
+  events: number;
+}
+
+/** Builds the summary of a finished run. */
+export function buildSummary(input: SummaryInput): Summary {
+  const { scenario, recorder, endCycles } = input;
+  const clockHz = scenario.host.clockGHz * 1e9;
+  const seconds = endCycles / clockHz;
+  const totalCycles = new Float64Array(PRIMITIVE_COUNT);
+  const totalCounts = new Float64Array(PRIMITIVE_COUNT);
+  const totalExits = new Float64Array(EXIT_REASON_NAMES.length);
+  const vcpus = input.vcpus.map((thread) => {
+    for (let i = 0; i < PRIMITIVE_COUNT; i++) {
+      totalCycles[i] += thread.primCycles[i];
+      totalCounts[i] += thread.primCounts[i];
+    }
+    thread.exitCounts.forEach((count, i) => totalExits[i] += count);
+    return {
+      name: thread.name,
+      vm: thread.vmName,
+      index: thread.index,
+      ...account(thread.primCycles, thread.primCounts, thread.exitCounts),
+    };
+  });
+  const operations: Record<string, OperationLatency> = {};
+  recorder.operationLatency.forEach((histogram, op) => {
+    if (histogram.count === 0) return;
+    const s = histogram.summary();
+    operations[OPERATION_NAMES[op]] = {
+      count: s.count,
+      meanCycles: round(s.mean, 3),
+      minCycles: s.min,
+      p50Cycles: s.p50,
+      p90Cycles: s.p90,
+      p99Cycles: s.p99,
+      p999Cycles: s.p999,
+      maxCycles: s.max,
+    };
+  });
+  return {
+    schemaVersion: SCHEMA_VERSION,
+    cvmsimVersion: CVMSIM_VERSION,
+    scenario,
+    design: input.design,
+    profile: {
+      name: input.profile.name,
+      description: input.profile.description,
+      clockGHz: input.profile.clockGHz,
+      clockBasis: input.profile.clockBasis,
+      chain: input.profile.chain,
+      costs: input.profile.costs as Record<string, CostSpec & { from: string }>,
+    },
+    seed: scenario.seed,
+    run: {
+      stop: input.stop,
+      simulatedCycles: endCycles,
+      simulatedMs: round(endCycles / (clockHz / 1000), 6),
+      events: input.events,
+    },
+    totals: account(totalCycles, totalCounts, totalExits),
+    vcpus,
+    operations,
+    resources: recorder.resources.map((stats) => {
+      const report = stats.report(endCycles);
+      return {
+        ...report,
+        utilization: round(report.utilization, 6),
+        meanQueueLength: round(report.meanQueueLength, 6),
+        waitCycles: { ...report.waitCycles, mean: round(report.waitCycles.mean, 3) },
+      };
+    }),
+    workloads: recorder.workloads.map((w) => ({
+      guest: w.guest,
+      index: w.index,
+      kind: w.kind,
+      vcpus: w.vcpus,
+      finishedVcpus: w.finishedVcpus,
+      operations: w.operations,
+      throughputPerSec: seconds > 0 ? round(w.operations / seconds, 3) : 0,
+    })),
+  };
+}
+
+function account(cycles: Float64Array, counts: Float64Array, exits: Float64Array): TimeAccount {
+  const byDomain = Object.fromEntries(DOMAINS.map((d) => [d, 0])) as Record<Domain, number>;
+  const byPrimitive: Record<string, PrimitiveTotal> = {};
+  for (let i = 0; i < PRIMITIVE_COUNT; i++) {
+    byDomain[DOMAINS[PRIMITIVE_DOMAIN[i]]] += cycles[i];
+    if (counts[i] > 0 || cycles[i] > 0) {
+      byPrimitive[PRIMITIVE_NAMES[i]] = { count: counts[i], cycles: cycles[i] };
+    }
+  }
+  const exitsByReason: Record<string, number> = {};
+  let total = 0;
+  exits.forEach((count, i) => {
+    if (count === 0) return;
+    exitsByReason[EXIT_REASON_NAMES[i]] = count;
+    total += count;
+  });
+  return { byDomain, byPrimitive, exitsByReason, exits: total };
+}
+
+/** Rounds to `digits` decimals (keeps summaries short and stable to read). */
+export function round(value: number, digits: number): number {
+  const scale = 10 ** digits;
+  return Math.round(value * scale) / scale;
+}

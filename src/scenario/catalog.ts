@@ -1,0 +1,34 @@
+/**
+ * Everything a scenario can name: platforms, designs, profiles. This is the one place that
+ * knows every model module; models themselves never import each other.
+ *
+ * @module
+ */
+
+import type { DesignSpec, PlatformSpec } from "../kvm/platform.ts";
+import { VMX_DESIGNS, VMX_PLATFORM } from "../kvm/vmx.ts";
+import { DEFAULT_PROFILE, SHIPPED_PROFILES, shippedProfile } from "../profiles/mod.ts";
+
+/** Every platform. */
+export const PLATFORMS: readonly PlatformSpec[] = [VMX_PLATFORM];
+
+/** Every design, grouped by platform in catalogue order. */
+export const DESIGNS: readonly DesignSpec[] = [...VMX_DESIGNS];
+
+/** Design names. */
+export const DESIGN_NAMES: readonly string[] = DESIGNS.map((design) => design.name);
+
+/** The design a scenario runs when it names none. */
+export const DEFAULT_DESIGN = VMX_DESIGNS[0].name;
+
+/** Finds a design by name. */
+export function findDesign(name: string): DesignSpec | undefined {
+  return DESIGNS.find((design) => design.name === name);
+}
+
+/** Finds a platform by name. */
+export function findPlatform(name: string): PlatformSpec | undefined {
+  return PLATFORMS.find((platform) => platform.name === name);
+}
+
+export { DEFAULT_PROFILE, SHIPPED_PROFILES, shippedProfile };

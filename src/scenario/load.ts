@@ -1,0 +1,304 @@
+/**
+ * Reading, validating and resolving scenario files. Every problem is collected with its
+ * JSON path (structure first, then cross-field rules), so a user fixes a file in one pass.
+ *
+ * @module
+ */
+
+import { dirname, resolve as resolvePath } from "node:path";
+import {
+  missingCosts,
+  ProfileError,
+  type ProfileSpec,
+  type ResolvedProfile,
+  resolveProfile,
+} from "../host/profile.ts";
+import type { DesignSpec } from "../kvm/platform.ts";
+import { workloadIsFinite, workloadOperations, type WorkloadSpec } from "../workloads/workloads.ts";
+import {
+  DESIGN_NAMES,
+  findDesign,
+  findPlatform,
+  SHIPPED_PROFILES,
+  shippedProfile,
+} from "./catalog.ts";
+import { checkProfileFile } from "./profile_file.ts";
+import { SCENARIO_SCHEMA, type ScenarioSpec } from "./scenario_schema.ts";
+import { didYouMean, type Issue, show } from "./schema.ts";
+
+/** A guest with its defaults filled in. */
+export interface ResolvedGuest {
+  name: string;
+  vcpus: number;
+  memoryMiB: number;
+  workloads: WorkloadSpec[];
+}
+
+/** A scenario with every default filled in: what a run actually used. */
+export interface ResolvedScenario {
+  name: string;
+  description: string;
+  seed: number;
+  host: { pcpus: number; clockGHz: number };
+  /** The profile reference as written (name or path). */
+  profile: string;
+  guests: ResolvedGuest[];
+  designs: string[];
+  stop: ScenarioSpec["stop"];
+}
+
+/** A loaded scenario, ready to run. */
+export interface LoadedScenario {
+  /** The file it came from ("" when built in memory). */
+  file: string;
+  scenario: ResolvedScenario;
+  profile: ResolvedProfile;
+}
+
+/** A scenario that failed validation: every problem, each with its JSON path. */
+export class ScenarioError extends Error {
+  override name = "ScenarioError";
+  readonly file: string;
+  readonly issues: Issue[];
+
+  constructor(file: string, issues: Issue[]) {
+    super(
+      `${file === "" ? "scenario" : file} is invalid:\n` +
+        issues.map((issue) => `  ${issue.path || "(top level)"}: ${issue.message}`).join("\n"),
+    );
+    this.file = file;
+    this.issues = issues;
+  }
+}
+
+/** Options of {@linkcode loadScenario} and {@linkcode checkScenario}. */
+export interface LoadOptions {
+  /** Run these designs instead of the scenario's own list (validated the same way). */
+  designs?: string[];
+  /** Use this seed instead of the scenario's. */
+  seed?: number;
+}
+
+/** Reads and validates a scenario file. @throws ScenarioError listing every problem. */
+export function loadScenario(file: string, options: LoadOptions = {}): LoadedScenario {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(file);
+  } catch (error) {
+    throw new ScenarioError(file, [{
+      path: "",
+      message: `cannot read the file: ${describe(error)}`,
+    }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ScenarioError(file, [{ path: "", message: `not valid JSON: ${describe(error)}` }]);
+  }
+  return checkScenario(json, file, options);
+}
+
+/**
+ * Validates parsed scenario JSON. `file` locates relative profile paths ("" means the
+ * current directory). @throws ScenarioError listing every problem.
+ */
+export function checkScenario(
+  json: unknown,
+  file: string,
+  options: LoadOptions = {},
+): LoadedScenario {
+  const issues: Issue[] = [];
+  const spec = SCENARIO_SCHEMA.check(json, "", issues) as ScenarioSpec | undefined;
+  if (spec === undefined) throw new ScenarioError(file, issues);
+  const designs = options.designs ?? spec.designs;
+  for (const name of options.designs ?? []) {
+    if (findDesign(name) === undefined) {
+      issues.push({
+        path: "--design",
+        message: `expected one of ${DESIGN_NAMES.map((n) => JSON.stringify(n)).join(", ")}, ` +
+          `got ${show(name)}${didYouMean(name, DESIGN_NAMES)}`,
+      });
+    }
+  }
+  const guests = resolveGuests(spec, issues);
+  checkStop(spec, issues);
+  const profile = loadProfile(spec.profile, file === "" ? "." : dirname(file), issues);
+  const designSpecs = designs.map(findDesign).filter((d): d is DesignSpec => d !== undefined);
+  for (const design of designSpecs) checkDesign(design, spec, profile, issues);
+  if (issues.length > 0 || profile === undefined) throw new ScenarioError(file, issues);
+  const totalVcpus = guests.reduce((sum, guest) => sum + guest.vcpus, 0);
+  return {
+    file,
+    profile,
+    scenario: {
+      name: spec.name,
+      description: spec.description,
+      seed: options.seed ?? spec.seed,
+      host: {
+        pcpus: spec.host.pcpus ?? totalVcpus,
+        clockGHz: spec.host.clockGHz ?? profile.clockGHz,
+      },
+      profile: spec.profile,
+      guests,
+      designs: [...designs],
+      stop: spec.stop,
+    },
+  };
+}
+
+function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
+  const seen = new Map<string, number>();
+  return spec.guests.map((guest, g) => {
+    const name = guest.name ?? `vm${g}`;
+    const earlier = seen.get(name);
+    if (earlier !== undefined) {
+      issues.push({
+        path: `guests[${g}].name`,
+        message: `duplicate guest name ${show(name)} (also guests[${earlier}])`,
+      });
+    }
+    seen.set(name, g);
+    guest.workloads.forEach((workload, w) => {
+      if (workload.vcpus === "all") return;
+      workload.vcpus.forEach((index, k) => {
+        if (index >= guest.vcpus) {
+          issues.push({
+            path: `guests[${g}].workloads[${w}].vcpus[${k}]`,
+            message: `expected a vCPU index from 0 to ${guest.vcpus - 1} (the guest has ` +
+              `${guest.vcpus} vCPU${guest.vcpus === 1 ? "" : "s"}), got ${index}`,
+          });
+        }
+      });
+    });
+    return { name, vcpus: guest.vcpus, memoryMiB: guest.memoryMiB, workloads: guest.workloads };
+  });
+}
+
+function checkStop(spec: ScenarioSpec, issues: Issue[]): void {
+  if (spec.stop.when !== "workloads-complete") return;
+  let any = false;
+  spec.guests.forEach((guest, g) => {
+    guest.workloads.forEach((workload, w) => {
+      any = true;
+      if (!workloadIsFinite(workload)) {
+        issues.push({
+          path: `guests[${g}].workloads[${w}]`,
+          message: 'never ends, but stop.when is "workloads-complete": give it durationMs or ' +
+            'count, or set stop.when to "time"',
+        });
+      }
+    });
+  });
+  if (!any) {
+    issues.push({
+      path: "stop.when",
+      message: 'is "workloads-complete" but no guest has a workload; add one or use "time"',
+    });
+  }
+}
+
+function checkDesign(
+  design: DesignSpec,
+  spec: ScenarioSpec,
+  profile: ResolvedProfile | undefined,
+  issues: Issue[],
+): void {
+  const platform = findPlatform(design.platform);
+  if (platform === undefined) throw new Error(`design ${design.name} names unknown platform`);
+  spec.guests.forEach((guest, g) => {
+    guest.workloads.forEach((workload, w) => {
+      for (const operation of workloadOperations(workload)) {
+        if (!platform.operations.includes(operation)) {
+          issues.push({
+            path: `guests[${g}].workloads[${w}]`,
+            message: `design ${design.name} (platform ${platform.name}) cannot perform ` +
+              `${show(operation)}; it supports ${platform.operations.join(", ")}`,
+          });
+        }
+      }
+    });
+  });
+  if (profile === undefined) return;
+  const missing = missingCosts(profile, platform.primitives);
+  if (missing.length > 0) {
+    issues.push({
+      path: "profile",
+      message: `profile ${profile.name} has no cost for ${missing.join(", ")}, which design ` +
+        `${design.name} needs`,
+    });
+  }
+}
+
+/** Resolves a profile reference: a shipped name, or a .json file relative to `baseDir`. */
+function loadProfile(ref: string, baseDir: string, issues: Issue[]): ResolvedProfile | undefined {
+  const fromFiles = new Map<string, ProfileSpec>();
+  const root = lookupProfileRef(ref, baseDir, "profile", fromFiles, issues, 0);
+  if (root === undefined) return undefined;
+  try {
+    return resolveProfile(root, (name) => fromFiles.get(name) ?? shippedProfile(name));
+  } catch (error) {
+    if (!(error instanceof ProfileError)) throw error;
+    issues.push({ path: "profile", message: error.message });
+    return undefined;
+  }
+}
+
+function lookupProfileRef(
+  ref: string,
+  baseDir: string,
+  path: string,
+  fromFiles: Map<string, ProfileSpec>,
+  issues: Issue[],
+  depth: number,
+): ProfileSpec | undefined {
+  const shipped = shippedProfile(ref);
+  if (shipped !== undefined) return shipped;
+  if (!ref.endsWith(".json")) {
+    const names = SHIPPED_PROFILES.map((p) => p.name);
+    issues.push({
+      path,
+      message: `expected a shipped profile (${names.map((n) => JSON.stringify(n)).join(", ")}) ` +
+        `or a path to a .json profile file, got ${show(ref)}${didYouMean(ref, names)}`,
+    });
+    return undefined;
+  }
+  if (depth > 8) {
+    issues.push({ path, message: `profile base chain is deeper than 8 files at ${show(ref)}` });
+    return undefined;
+  }
+  const file = resolvePath(baseDir, ref);
+  let json: unknown;
+  try {
+    json = JSON.parse(Deno.readTextFileSync(file));
+  } catch (error) {
+    issues.push({ path, message: `cannot load profile file ${ref}: ${describe(error)}` });
+    return undefined;
+  }
+  const fileIssues: Issue[] = [];
+  const spec = checkProfileFile(json, "", fileIssues);
+  // Paths inside the profile file are shown as file#path.
+  for (const issue of fileIssues) issues.push({ ...issue, path: `${ref}#${issue.path}` });
+  if (spec === undefined) return undefined;
+  fromFiles.set(ref, spec);
+  if (spec.base !== undefined && !fromFiles.has(spec.base)) {
+    const base = lookupProfileRef(
+      spec.base,
+      dirname(file),
+      `${ref}#base`,
+      fromFiles,
+      issues,
+      depth + 1,
+    );
+    if (base === undefined) return undefined;
+    if (base !== shippedProfile(spec.base)) fromFiles.set(spec.base, base);
+  }
+  return spec;
+}
+
+function describe(error: unknown): string {
+  if (error instanceof Deno.errors.NotFound) return "no such file";
+  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
+  if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
+  return error instanceof Error ? error.message : String(error);
+}

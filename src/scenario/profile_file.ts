@@ -1,0 +1,76 @@
+/**
+ * The JSON format of a user's cost profile file: it names a base profile and overrides
+ * only the primitives it lists.
+ *
+ * @module
+ */
+
+import type { ProfileSpec } from "../host/profile.ts";
+import { FIXED_COST_PRIMITIVES } from "../host/primitives.ts";
+import {
+  choice,
+  type Infer,
+  integer,
+  type Issue,
+  number,
+  object,
+  optional,
+  record,
+  string,
+} from "./schema.ts";
+
+/** Schema of a profile file. */
+export const PROFILE_FILE_SCHEMA = object({
+  name: string({
+    pattern: /^[a-z0-9][a-z0-9._-]*$/,
+    patternDoc: "a name of lowercase letters, digits, '.', '_' and '-'",
+    maxLength: 64,
+    doc: "Profile name, shown in reports.",
+  }),
+  description: string({ default: "", maxLength: 2000, doc: "The hardware and setup measured." }),
+  base: optional(string({
+    maxLength: 500,
+    doc: "Shipped profile (or path to another profile file) this one overrides.",
+  })),
+  clockGHz: optional(number({
+    min: 0.1,
+    max: 10,
+    unit: "GHz",
+    doc: "Clock of the cycle counts. Default: the base's clock.",
+  })),
+  clockBasis: optional(string({ maxLength: 500, doc: "Where the clock figure comes from." })),
+  costs: record(
+    FIXED_COST_PRIMITIVES,
+    "a primitive name",
+    object({
+      cycles: integer({ min: 0, max: 1e12, unit: "cycles", doc: "Cost of one occurrence." }),
+      kind: choice(["measured", "derived", "estimate"], {
+        doc: "measured: a figure you measured or read; derived: arithmetic on figures; " +
+          "estimate: reasoning without a figure.",
+      }),
+      basis: string({ maxLength: 1000, doc: "Citation, measurement or derivation." }),
+    }, { doc: "One primitive's cost." }),
+    { default: {}, doc: "Costs that differ from the base." },
+  ),
+}, { doc: "A cost profile file." });
+
+/** Validates parsed JSON as a profile file, pushing issues under `path`. */
+export function checkProfileFile(
+  value: unknown,
+  path: string,
+  issues: Issue[],
+): ProfileSpec | undefined {
+  const checked = PROFILE_FILE_SCHEMA.check(value, path, issues) as
+    | NonNullable<Infer<typeof PROFILE_FILE_SCHEMA>>
+    | undefined;
+  if (checked === undefined) return undefined;
+  const spec: ProfileSpec = {
+    name: checked.name,
+    description: checked.description,
+    costs: checked.costs as ProfileSpec["costs"],
+  };
+  if (checked.base !== undefined) spec.base = checked.base;
+  if (checked.clockGHz !== undefined) spec.clockGHz = checked.clockGHz;
+  if (checked.clockBasis !== undefined) spec.clockBasis = checked.clockBasis;
+  return spec;
+}

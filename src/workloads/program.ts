@@ -1,0 +1,46 @@
+/**
+ * A guest program: the sequence of guest operations one vCPU performs, each preceded by
+ * some guest compute. Programs are pull-based and allocate nothing per operation.
+ *
+ * @module
+ */
+
+import { OP_DONE } from "../host/operations.ts";
+
+/** What a vCPU runs. */
+export interface GuestProgram {
+  /**
+   * Advances to the next operation, at the vCPU's local time `nowCycles`. Returns an
+   * operation id (from OP), OP_NONE (compute only) or OP_DONE, and sets `gapCycles` to the
+   * guest compute that comes before it.
+   */
+  next(nowCycles: number): number;
+  /** Guest cycles to run before the operation `next` returned. */
+  gapCycles: number;
+}
+
+/** Runs several programs one after another, remembering which one is current. */
+export class SequenceProgram implements GuestProgram {
+  gapCycles = 0;
+  /** Index of the program that produced the last operation. */
+  current = 0;
+  readonly #programs: GuestProgram[];
+
+  constructor(programs: GuestProgram[]) {
+    this.#programs = programs;
+  }
+
+  next(nowCycles: number): number {
+    while (this.current < this.#programs.length) {
+      const program = this.#programs[this.current];
+      const op = program.next(nowCycles);
+      if (op !== OP_DONE) {
+        this.gapCycles = program.gapCycles;
+        return op;
+      }
+      this.current++;
+    }
+    this.gapCycles = 0;
+    return OP_DONE;
+  }
+}

@@ -1,0 +1,233 @@
+/**
+ * The workload kinds a scenario can give a guest, each declared with its schema and the
+ * guest program it builds.
+ *
+ * - `loop`: one operation back to back, a fixed number of times (kvm-unit-tests style).
+ * - `mix`: operations at given rates per vCPU, for a duration or a count.
+ * - `compute`: guest compute with no operations (a phase between others).
+ *
+ * @module
+ */
+
+import type { Rng } from "../engine/mod.ts";
+import { type GuestOperation, OP, OP_DONE, OP_NONE, OPERATION_NAMES } from "../host/operations.ts";
+import {
+  array,
+  choice,
+  either,
+  type Infer,
+  integer,
+  number,
+  object,
+  optional,
+  union,
+} from "../scenario/schema.ts";
+import type { GuestProgram } from "./program.ts";
+
+const vcpuSelector = either(
+  choice(["all"], { doc: "every vCPU" }),
+  array(integer({ min: 0, max: 1023, doc: "vCPU index" }), {
+    minItems: 1,
+    doc: "these vCPU indices",
+  }),
+  { default: "all", doc: 'Which vCPUs run this workload: "all" or a list of indices.' },
+);
+
+const operation = choice(OPERATION_NAMES, { doc: "Guest operation (see docs/scenarios.md)." });
+
+/** Schema of one workload entry. */
+export const WORKLOAD_SCHEMA = union("kind", {
+  loop: object({
+    operation,
+    iterations: integer({ min: 1, max: 1e9, doc: "Times each vCPU performs the operation." }),
+    guestCyclesBetween: integer({
+      min: 0,
+      max: 1e12,
+      default: 0,
+      unit: "cycles",
+      doc: "Guest compute between two operations (the benchmark loop's own overhead).",
+    }),
+    vcpus: vcpuSelector,
+  }, { doc: "One operation back to back, like a kvm-unit-tests vmexit test." }),
+  mix: object({
+    operations: array(
+      object({
+        operation,
+        ratePerSec: number({
+          min: 0,
+          exclusiveMin: true,
+          max: 1e9,
+          unit: "1/s",
+          doc: "Operations per second of guest execution on each vCPU.",
+        }),
+      }, { doc: "One operation of the mix and its rate." }),
+      { minItems: 1, maxItems: 64, doc: "The operations and their rates." },
+    ),
+    spacing: choice(["exponential", "fixed"], {
+      default: "exponential",
+      doc: "Guest compute between operations: exponentially distributed (Poisson arrivals) " +
+        "or fixed, with mean clock / total rate.",
+    }),
+    durationMs: optional(number({
+      min: 0,
+      exclusiveMin: true,
+      max: 3.6e6,
+      unit: "ms",
+      doc:
+        "Stop after this much simulated time on each vCPU (default: run until the scenario stops).",
+    })),
+    count: optional(integer({
+      min: 1,
+      max: 1e12,
+      doc: "Stop after this many operations on each vCPU (default: no limit).",
+    })),
+    vcpus: vcpuSelector,
+  }, { doc: "Operations at given rates, as a guest with steady activity produces them." }),
+  compute: object({
+    durationMs: number({
+      min: 0,
+      exclusiveMin: true,
+      max: 3.6e6,
+      unit: "ms",
+      doc: "Guest compute time on each vCPU.",
+    }),
+    vcpus: vcpuSelector,
+  }, { doc: "Guest compute with no exits (a phase between other workloads)." }),
+}, { doc: "A workload: what the guest's vCPUs do." });
+
+/** A validated workload entry. */
+export type WorkloadSpec = NonNullable<Infer<typeof WORKLOAD_SCHEMA>>;
+
+/** What building a program needs. */
+export interface ProgramEnv {
+  rng: Rng;
+  /** Cycles per millisecond of the host clock. */
+  cyclesPerMs: number;
+}
+
+/** Guest operations a workload performs. */
+export function workloadOperations(spec: WorkloadSpec): GuestOperation[] {
+  switch (spec.kind) {
+    case "loop":
+      return [spec.operation];
+    case "mix":
+      return spec.operations.map((entry) => entry.operation);
+    case "compute":
+      return [];
+  }
+}
+
+/** True when the workload ends by itself (it has an iteration count, count or duration). */
+export function workloadIsFinite(spec: WorkloadSpec): boolean {
+  return spec.kind !== "mix" || spec.durationMs !== undefined || spec.count !== undefined;
+}
+
+/** Builds the program one vCPU runs for `spec`. */
+export function createProgram(spec: WorkloadSpec, env: ProgramEnv): GuestProgram {
+  switch (spec.kind) {
+    case "loop":
+      return new LoopProgram(OP[spec.operation], spec.iterations, spec.guestCyclesBetween);
+    case "mix":
+      return new MixProgram(spec, env);
+    case "compute":
+      return new ComputeProgram(Math.round(spec.durationMs * env.cyclesPerMs));
+  }
+}
+
+class LoopProgram implements GuestProgram {
+  gapCycles = 0;
+  readonly #op: number;
+  readonly #gap: number;
+  #remaining: number;
+
+  constructor(op: number, iterations: number, gapCycles: number) {
+    this.#op = op;
+    this.#remaining = iterations;
+    this.#gap = gapCycles;
+  }
+
+  next(): number {
+    if (this.#remaining === 0) {
+      this.gapCycles = 0;
+      return OP_DONE;
+    }
+    this.#remaining--;
+    this.gapCycles = this.#gap;
+    return this.#op;
+  }
+}
+
+class MixProgram implements GuestProgram {
+  gapCycles = 0;
+  readonly #ops: Int32Array;
+  /** Cumulative share of each operation, ending at 1. */
+  readonly #cumulative: Float64Array;
+  readonly #meanGapCycles: number;
+  readonly #exponential: boolean;
+  readonly #durationCycles: number;
+  readonly #rng: Rng;
+  #remaining: number;
+  #endCycles = -1;
+
+  constructor(spec: Extract<WorkloadSpec, { kind: "mix" }>, env: ProgramEnv) {
+    const totalRate = spec.operations.reduce((sum, entry) => sum + entry.ratePerSec, 0);
+    this.#ops = Int32Array.from(spec.operations.map((entry) => OP[entry.operation]));
+    let running = 0;
+    this.#cumulative = Float64Array.from(spec.operations.map((entry) => {
+      running += entry.ratePerSec / totalRate;
+      return running;
+    }));
+    this.#meanGapCycles = (env.cyclesPerMs * 1000) / totalRate;
+    this.#exponential = spec.spacing === "exponential";
+    this.#durationCycles = spec.durationMs === undefined
+      ? Infinity
+      : Math.round(spec.durationMs * env.cyclesPerMs);
+    this.#remaining = spec.count ?? Infinity;
+    this.#rng = env.rng;
+  }
+
+  next(nowCycles: number): number {
+    if (this.#endCycles < 0) this.#endCycles = nowCycles + this.#durationCycles;
+    if (this.#remaining === 0 || nowCycles >= this.#endCycles) {
+      this.gapCycles = 0;
+      return OP_DONE;
+    }
+    const gap = this.#exponential
+      ? this.#rng.exponentialInt(this.#meanGapCycles)
+      : Math.round(this.#meanGapCycles);
+    if (nowCycles + gap >= this.#endCycles) {
+      // The duration ends during this stretch of compute: run up to the end, no operation.
+      this.gapCycles = this.#endCycles - nowCycles;
+      this.#remaining = 0;
+      return OP_NONE;
+    }
+    this.#remaining--;
+    this.gapCycles = gap;
+    const ops = this.#ops;
+    if (ops.length === 1) return ops[0];
+    const draw = this.#rng.float();
+    const cumulative = this.#cumulative;
+    for (let i = 0; i < ops.length - 1; i++) if (draw < cumulative[i]) return ops[i];
+    return ops[ops.length - 1];
+  }
+}
+
+class ComputeProgram implements GuestProgram {
+  gapCycles = 0;
+  #done = false;
+  readonly #cycles: number;
+
+  constructor(cycles: number) {
+    this.#cycles = cycles;
+  }
+
+  next(): number {
+    if (this.#done) {
+      this.gapCycles = 0;
+      return OP_DONE;
+    }
+    this.#done = true;
+    this.gapCycles = this.#cycles;
+    return OP_NONE;
+  }
+}
