@@ -1,0 +1,200 @@
+import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
+import { main } from "../../src/cli/main.ts";
+import type { Summary } from "../../src/report/summary.ts";
+
+/** Runs the CLI in-process; returns exit code and captured output. */
+function cli(...args: string[]): { code: number; out: string; err: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = main(args, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+function withTempDir(body: (dir: string) => void): void {
+  const dir = Deno.makeTempDirSync({ prefix: "cvmsim-cli-" });
+  try {
+    body(dir);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+}
+
+Deno.test("help is available everywhere and exits 0", () => {
+  for (
+    const args of [["--help"], ["run", "--help"], ["compare", "-h"], ["validate", "--help"], [
+      "list",
+      "--help",
+    ]]
+  ) {
+    const { code, out } = cli(...args);
+    strictEqual(code, 0, args.join(" "));
+    match(out, /Usage: cvmsim/);
+  }
+});
+
+Deno.test("usage errors are one line and exit 2", async (t) => {
+  const cases: [string[], RegExp][] = [
+    [[], /^$/],
+    [["frobnicate"], /^cvmsim: unknown command "frobnicate"; run 'cvmsim --help'$/],
+    [["rnu"], /^cvmsim: unknown command "rnu" \(did you mean "run"\?\)/],
+    [
+      ["run", "scenarios/baseline.json", "--desing", "x"],
+      /^cvmsim run: unknown flag --desing \(did you mean "--design"\?\)$/,
+    ],
+    [
+      ["run", "scenarios/nope.json"],
+      /^cvmsim run: cannot read scenarios\/nope\.json: no such file$/,
+    ],
+    [["run"], /^cvmsim run: missing scenario file$/],
+    [
+      ["run", "scenarios/baseline.json", "--seed", "abc"],
+      /^cvmsim run: --seed expects an integer from 0 to 4294967295, got "abc"$/,
+    ],
+    [["run", "scenarios/baseline.json", "--design"], /^cvmsim run: --design needs a value$/],
+    [
+      ["compare", "scenarios/baseline.json", "--designs", "vmx.io-in-kernel"],
+      /^cvmsim compare: needs at least two designs/,
+    ],
+    [["validate"], /^cvmsim validate: missing scenario files$/],
+    [
+      ["validate", "scenarios/baseline.json", "missing.json"],
+      /^cvmsim validate: cannot read missing\.json: no such file$/,
+    ],
+    [
+      ["list", "things"],
+      /^cvmsim list: expected one of scenarios, designs, profiles, got "things"$/,
+    ],
+    [["run", "scenarios"], /^cvmsim run: scenarios is not a file$/],
+  ];
+  for (const [args, expected] of cases) {
+    await t.step(args.join(" ") || "(no arguments)", () => {
+      const { code, err } = cli(...args);
+      strictEqual(code, 2);
+      match(err, expected);
+      strictEqual(err.includes("\n"), false, `one line: ${err}`);
+    });
+  }
+});
+
+Deno.test("an invalid scenario lists its problems and exits 1", () => {
+  withTempDir((dir) => {
+    const file = `${dir}/bad.json`;
+    Deno.writeTextFileSync(file, JSON.stringify({ name: "bad", guests: [{ vcpus: 0 }] }));
+    const ran = cli("run", file, "--out", dir);
+    strictEqual(ran.code, 1);
+    match(ran.err, /guests\[0\]\.vcpus: expected an integer from 1 to 1024, got 0/);
+    const validated = cli("validate", file, "scenarios/baseline.json");
+    strictEqual(validated.code, 1);
+    match(validated.out, /invalid .*bad\.json:\n {2}guests\[0\]\.vcpus/);
+    match(validated.out, /ok scenarios\/baseline\.json/);
+    strictEqual(
+      cli("run", "scenarios/baseline.json", "--design", "vmx.nope", "--out", dir).code,
+      1,
+    );
+  });
+});
+
+Deno.test("validate accepts every shipped scenario", () => {
+  const files = [...Deno.readDirSync("scenarios")].map((e) => `scenarios/${e.name}`);
+  const { code, out } = cli("validate", ...files);
+  strictEqual(code, 0, out);
+});
+
+Deno.test("run writes summary.json and run-info.json atomically; --json prints the summary", () => {
+  withTempDir((dir) => {
+    const { code, out } = cli(
+      "run",
+      "scenarios/vmexit-inl.json",
+      "--design",
+      "vmx.io-in-vmm",
+      "--json",
+      "--out",
+      dir,
+    );
+    strictEqual(code, 0);
+    const printed = JSON.parse(out) as Summary;
+    strictEqual(printed.design.name, "vmx.io-in-vmm");
+    const reportDir = `${dir}/vmexit-inl--vmx.io-in-vmm--seed1`;
+    const names = [...Deno.readDirSync(reportDir)].map((e) => e.name).sort();
+    deepStrictEqual(names, ["run-info.json", "summary.json"]); // no temp files left behind
+    const written = Deno.readTextFileSync(`${reportDir}/summary.json`);
+    strictEqual(written, JSON.stringify(printed, null, 2) + "\n");
+    const info = JSON.parse(Deno.readTextFileSync(`${reportDir}/run-info.json`));
+    ok(info.wallMs > 0);
+    ok(!written.includes("wallMs"), "wall-clock facts stay out of summary.json");
+  });
+});
+
+Deno.test("--seed changes the seed recorded in the report", () => {
+  withTempDir((dir) => {
+    const { code } = cli(
+      "run",
+      "scenarios/baseline.json",
+      "--design",
+      "vmx.io-in-kernel",
+      "--seed",
+      "5",
+      "--out",
+      dir,
+    );
+    strictEqual(code, 0);
+    const summary = JSON.parse(
+      Deno.readTextFileSync(`${dir}/baseline--vmx.io-in-kernel--seed5/summary.json`),
+    );
+    strictEqual(summary.seed, 5);
+    strictEqual(summary.scenario.seed, 5);
+  });
+});
+
+Deno.test("compare prints one table with deltas against the first design", () => {
+  withTempDir((dir) => {
+    const { code, out } = cli("compare", "scenarios/vmexit-inl.json", "--out", dir);
+    strictEqual(code, 0);
+    match(out, /baseline vmx\.io-in-kernel/);
+    match(out, /pio-read mean \(cycles\)\s+1,403\s+4,652 \+3,249 \(\+231\.6%\)/);
+    match(out, /IOCTL_RET count\s+0\s+100,000 \+100,000/);
+    const json = cli(
+      "compare",
+      "scenarios/vmexit-inl.json",
+      "--designs",
+      "vmx.io-in-vmm,vmx.io-in-kernel",
+      "--json",
+      "--out",
+      dir,
+    );
+    const parsed = JSON.parse(json.out);
+    deepStrictEqual(parsed.designs, ["vmx.io-in-vmm", "vmx.io-in-kernel"]);
+    const mean = parsed.rows.find((r: { metric: string }) => r.metric === "pio-read mean");
+    deepStrictEqual(mean.values, [4652, 1403]);
+  });
+});
+
+Deno.test("list shows scenarios, designs and profiles", () => {
+  const { code, out } = cli("list");
+  strictEqual(code, 0);
+  match(out, /scenarios\/baseline\.json/);
+  match(out, /vmx\.io-in-vmm/);
+  match(out, /intel-vmx\s+2\.5 GHz/);
+  const json = JSON.parse(cli("list", "designs", "--json").out);
+  ok(json.designs.length >= 2);
+  strictEqual(json.scenarios, undefined);
+});
+
+Deno.test("the real binary exits with the documented codes and never prints a stack trace", async () => {
+  const deno = Deno.execPath();
+  const spawn = async (...args: string[]) => {
+    const output = await new Deno.Command(deno, {
+      args: ["run", "--allow-read", "--allow-write", "main.ts", ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    return { code: output.code, err: new TextDecoder().decode(output.stderr) };
+  };
+  const bad = await spawn("run", "scenarios/missing.json");
+  strictEqual(bad.code, 2);
+  ok(!bad.err.includes("    at "), bad.err);
+  const flag = await spawn("list", "--bogus");
+  strictEqual(flag.code, 2);
+  ok(!flag.err.includes("    at "), flag.err);
+  strictEqual((await spawn("--help")).code, 0);
+});
