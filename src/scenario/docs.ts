@@ -1,0 +1,128 @@
+/**
+ * Generates the reference sections of docs/ from the declarations in code (the scenario
+ * schema, the catalogue of primitives, operations, designs and profiles), so the docs
+ * cannot drift. Run `deno task docs`; tests/docs_test.ts fails when a section is stale.
+ *
+ * Generated sections sit between `<!-- generated:NAME begin -->` and
+ * `<!-- generated:NAME end -->` markers; everything else in the files is hand-written.
+ *
+ * @module
+ */
+
+import { EXIT_REASONS } from "../host/exit_reasons.ts";
+import { GUEST_OPERATIONS } from "../host/operations.ts";
+import { resolveProfile } from "../host/profile.ts";
+import { DOMAINS, PRIMITIVE_NAMES, PRIMITIVE_SPECS } from "../host/primitives.ts";
+import { DESIGNS, PLATFORMS, SHIPPED_PROFILES, shippedProfile } from "./catalog.ts";
+import { PROFILE_FILE_SCHEMA } from "./profile_file.ts";
+import { SCENARIO_SCHEMA } from "./scenario_schema.ts";
+import { docsTable } from "./schema.ts";
+
+const escape = (text: string) => text.replaceAll("|", "\\|");
+
+/** Generated sections by file and section name. */
+export function generatedSections(): Record<string, Record<string, string>> {
+  return {
+    "docs/scenarios.md": {
+      "scenario-fields": docsTable(SCENARIO_SCHEMA.docs("").slice(1)),
+      "operations": [
+        "| operation | what the guest does |",
+        "|---|---|",
+        ...Object.entries(GUEST_OPERATIONS).map(([name, doc]) => `| \`${name}\` | ${doc} |`),
+      ].join("\n"),
+      "profile-fields": docsTable(PROFILE_FILE_SCHEMA.docs("").slice(1)),
+    },
+    "docs/designs.md": {
+      "designs": PLATFORMS.map((platform) =>
+        [
+          `### Platform \`${platform.name}\``,
+          "",
+          platform.description + ".",
+          "",
+          "Choices:",
+          "",
+          ...platform.choices.flatMap((choice) => [
+            `- \`${choice.id}\`: ${choice.doc}`,
+            ...Object.entries(choice.options).map(([name, doc]) => `  - \`${name}\`: ${doc}`),
+          ]),
+          "",
+          "| design | choices | summary |",
+          "|---|---|---|",
+          ...DESIGNS.filter((d) => d.platform === platform.name).map((d) =>
+            `| \`${d.name}\` | ${
+              Object.entries(d.choices).map(([k, v]) => `${k}=${v}`).join(", ")
+            } | ${escape(d.summary)} |`
+          ),
+        ].join("\n")
+      ).join("\n\n"),
+    },
+    "docs/calibration.md": {
+      "primitives": [
+        "| primitive | domain | what it is |",
+        "|---|---|---|",
+        ...PRIMITIVE_NAMES.map((name, id) => {
+          const spec = PRIMITIVE_SPECS[id];
+          const variable = spec.variable === true ? " (duration from the run)" : "";
+          return `| \`${name}\` | ${spec.domain} | ${escape(spec.doc)}${variable} |`;
+        }),
+      ].join("\n"),
+      "profiles": SHIPPED_PROFILES.map((spec) => {
+        const profile = resolveProfile(spec, shippedProfile);
+        return [
+          `### \`${profile.name}\`: ${profile.description}`,
+          "",
+          `Clock ${profile.clockGHz} GHz (${escape(profile.clockBasis)}).`,
+          "",
+          "| primitive | cycles | ns | kind | basis |",
+          "|---|---:|---:|---|---|",
+          ...Object.entries(profile.costs).map(([name, cost]) =>
+            `| \`${name}\` | ${cost.cycles} | ${
+              (cost.cycles / profile.clockGHz).toFixed(1)
+            } | ${cost.kind} | ${escape(cost.basis)} |`
+          ),
+        ].join("\n");
+      }).join("\n\n"),
+      "exit-reasons": [
+        "| exit reason | cause |",
+        "|---|---|",
+        ...Object.entries(EXIT_REASONS).map(([name, doc]) => `| \`${name}\` | ${doc} |`),
+      ].join("\n"),
+      "domains": DOMAINS.map((d) => `\`${d}\``).join(", "),
+    },
+  };
+}
+
+/** Replaces the named generated section in `text`. */
+export function replaceSection(text: string, name: string, content: string): string {
+  const begin = `<!-- generated:${name} begin -->`;
+  const end = `<!-- generated:${name} end -->`;
+  const start = text.indexOf(begin);
+  const stop = text.indexOf(end);
+  if (start < 0 || stop < start) {
+    throw new Error(`Cannot update section ${name}: markers ${begin} … ${end} not found`);
+  }
+  return `${text.slice(0, start + begin.length)}\n${content}\n${text.slice(stop)}`;
+}
+
+/** Rewrites every generated section in place; returns the files that changed. */
+export function updateDocs(root = "."): string[] {
+  const changed: string[] = [];
+  for (const [file, sections] of Object.entries(generatedSections())) {
+    const path = `${root}/${file}`;
+    const before = Deno.readTextFileSync(path);
+    let after = before;
+    for (const [name, content] of Object.entries(sections)) {
+      after = replaceSection(after, name, content);
+    }
+    if (after !== before) {
+      Deno.writeTextFileSync(path, after);
+      changed.push(file);
+    }
+  }
+  return changed;
+}
+
+if (import.meta.main) {
+  const changed = updateDocs();
+  console.log(changed.length === 0 ? "docs are up to date" : `updated ${changed.join(", ")}`);
+}
