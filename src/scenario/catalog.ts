@@ -26,6 +26,25 @@ export function findDesign(name: string): DesignSpec | undefined {
   return DESIGNS.find((design) => design.name === name);
 }
 
+/** Platform names. */
+export const PLATFORM_NAMES: readonly string[] = PLATFORMS.map((platform) => platform.name);
+
+/** The design a guest of `platform` runs when the scenario's design is for another platform. */
+export function defaultDesignOf(platform: string): DesignSpec | undefined {
+  return DESIGNS.find((design) => design.platform === platform);
+}
+
+/**
+ * The platform and choices a guest runs under `design`: the design's own, unless the
+ * guest pins another platform, which then runs that platform's default design.
+ */
+export function guestDesign(design: DesignSpec, guestPlatform: string | undefined): DesignSpec {
+  if (guestPlatform === undefined || guestPlatform === design.platform) return design;
+  const fallback = defaultDesignOf(guestPlatform);
+  if (fallback === undefined) throw new Error(`No design for platform ${guestPlatform}`);
+  return fallback;
+}
+
 /** Finds a platform by name. */
 export function findPlatform(name: string): PlatformSpec | undefined {
   return PLATFORMS.find((platform) => platform.name === name);

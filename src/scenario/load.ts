@@ -13,12 +13,14 @@ import {
   type ResolvedProfile,
   resolveProfile,
 } from "../host/profile.ts";
+import type { PrimitiveName } from "../host/primitives.ts";
 import type { DesignSpec } from "../kvm/platform.ts";
 import { workloadIsFinite, workloadOperations, type WorkloadSpec } from "../workloads/workloads.ts";
 import {
   DESIGN_NAMES,
   findDesign,
   findPlatform,
+  guestDesign,
   SHIPPED_PROFILES,
   shippedProfile,
 } from "./catalog.ts";
@@ -29,6 +31,8 @@ import { didYouMean, type Issue, show } from "./schema.ts";
 /** A guest with its defaults filled in. */
 export interface ResolvedGuest {
   name: string;
+  /** Pinned platform, if any (else the design's). */
+  platform?: string;
   vcpus: number;
   memoryMiB: number;
   workloads: WorkloadSpec[];
@@ -171,7 +175,14 @@ function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
         }
       });
     });
-    return { name, vcpus: guest.vcpus, memoryMiB: guest.memoryMiB, workloads: guest.workloads };
+    const resolved: ResolvedGuest = {
+      name,
+      vcpus: guest.vcpus,
+      memoryMiB: guest.memoryMiB,
+      workloads: guest.workloads,
+    };
+    if (guest.platform !== undefined) resolved.platform = guest.platform;
+    return resolved;
   });
 }
 
@@ -204,23 +215,29 @@ function checkDesign(
   profile: ResolvedProfile | undefined,
   issues: Issue[],
 ): void {
-  const platform = findPlatform(design.platform);
-  if (platform === undefined) throw new Error(`design ${design.name} names unknown platform`);
+  const needed = new Set<PrimitiveName>();
   spec.guests.forEach((guest, g) => {
+    const effective = guestDesign(design, guest.platform);
+    const platform = findPlatform(effective.platform);
+    if (platform === undefined) throw new Error(`design ${effective.name} names unknown platform`);
+    for (const name of platform.primitives) needed.add(name);
+    const runs = effective === design
+      ? `design ${design.name} (platform ${platform.name})`
+      : `platform ${platform.name} (design ${effective.name}, pinned by the guest)`;
     guest.workloads.forEach((workload, w) => {
       for (const operation of workloadOperations(workload)) {
         if (!platform.operations.includes(operation)) {
           issues.push({
             path: `guests[${g}].workloads[${w}]`,
-            message: `design ${design.name} (platform ${platform.name}) cannot perform ` +
-              `${show(operation)}; it supports ${platform.operations.join(", ")}`,
+            message: `${runs} cannot perform ${show(operation)}; it supports ` +
+              platform.operations.join(", "),
           });
         }
       }
     });
   });
   if (profile === undefined) return;
-  const missing = missingCosts(profile, platform.primitives);
+  const missing = missingCosts(profile, [...needed]);
   if (missing.length > 0) {
     issues.push({
       path: "profile",

@@ -13,7 +13,7 @@ import { Recorder } from "../report/recorder.ts";
 import { buildSummary, type StopOutcome, type Summary } from "../report/summary.ts";
 import { SequenceProgram } from "../workloads/program.ts";
 import { createProgram, type WorkloadSpec } from "../workloads/workloads.ts";
-import { findDesign, findPlatform } from "./catalog.ts";
+import { findDesign, findPlatform, guestDesign } from "./catalog.ts";
 import type { LoadedScenario } from "./load.ts";
 
 /** Options of {@linkcode simulate}. */
@@ -37,8 +37,7 @@ export function simulate(
 ): SimulationResult {
   const { scenario, profile } = loaded;
   const design = findDesign(designName);
-  const platform = design && findPlatform(design.platform);
-  if (design === undefined || platform === undefined) {
+  if (design === undefined) {
     throw new Error(`Cannot simulate design ${designName}: it is not in the catalogue`);
   }
   const sim = new Simulator();
@@ -57,7 +56,8 @@ export function simulate(
   for (const guest of scenario.guests) {
     const vm = new Vm(sim, costs, guest.name, guest.vcpus, guest.memoryMiB);
     recorder.addResource(vm.vmmLock.stats);
-    const platformVm = platform.createVm(vm, design.choices);
+    const effective = guestDesign(design, guest.platform);
+    const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices);
     const runsOn = (workload: WorkloadSpec, index: number) =>
       workload.vcpus === "all" || workload.vcpus.includes(index);
     const workloadIds = guest.workloads.map((workload, i) =>

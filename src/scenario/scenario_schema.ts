@@ -6,7 +6,7 @@
  */
 
 import { WORKLOAD_SCHEMA } from "../workloads/workloads.ts";
-import { DEFAULT_DESIGN, DEFAULT_PROFILE, DESIGN_NAMES } from "./catalog.ts";
+import { DEFAULT_DESIGN, DEFAULT_PROFILE, DESIGN_NAMES, PLATFORM_NAMES } from "./catalog.ts";
 import { array, choice, type Infer, integer, number, object, optional, string } from "./schema.ts";
 
 const SLUG = /^[a-z0-9][a-z0-9._-]*$/;
@@ -61,6 +61,11 @@ export const SCENARIO_SCHEMA = object({
         maxLength: 32,
         doc: "Guest name. Default: vm0, vm1, ... by position.",
       })),
+      platform: optional(choice(PLATFORM_NAMES, {
+        doc: "Pin this guest to a platform. Default: the platform of the design being run. " +
+          "A pinned guest on a host run under another platform's design runs its own " +
+          "platform's default design (a mixed host).",
+      })),
       vcpus: integer({ min: 1, max: 1024, doc: "Number of vCPUs." }),
       memoryMiB: integer({
         min: 1,
@@ -83,7 +88,7 @@ export const SCENARIO_SCHEMA = object({
     minItems: 1,
     maxItems: 32,
     doc: "Designs to run the scenario under; `compare` puts them side by side. The design " +
-      "sets the platform of every guest.",
+      "sets the platform of every guest that does not pin one.",
   }),
   stop: object({
     when: choice(["workloads-complete", "time"], {

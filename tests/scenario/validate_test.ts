@@ -46,7 +46,7 @@ const TABLE: [string, unknown, string[]][] = [
     "guests[0].vcpus: expected an integer from 1 to 1024, got 1.5",
   ]],
   ["misspelled field", guest({ vcpu: 2 }), [
-    'guests[0].vcpu: unknown field; allowed: name, vcpus, memoryMiB, workloads (did you mean "vcpus"?)',
+    'guests[0].vcpu: unknown field; allowed: name, platform, vcpus, memoryMiB, workloads (did you mean "vcpus"?)',
   ]],
   ["missing name", { guests: [{ vcpus: 1 }], stop: { when: "time" } }, [
     "name: required field is missing (expected a name of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit of at most 64 characters)",
@@ -143,7 +143,7 @@ Deno.test("validation lists every problem at once", () => {
   });
   deepStrictEqual(found, [
     'seed: expected an integer from 0 to 4294967295, got "one"',
-    "guests[0].extra: unknown field; allowed: name, vcpus, memoryMiB, workloads",
+    "guests[0].extra: unknown field; allowed: name, platform, vcpus, memoryMiB, workloads",
     "guests[0].vcpus: expected an integer from 1 to 1024, got 0",
     "guests[0].memoryMiB: expected an integer from 1 to 16777216, got -1",
     "designs: expected a list of 1 to 32 items, got 0 items",
