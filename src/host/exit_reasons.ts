@@ -4,6 +4,8 @@
  * @module
  */
 
+import { indexNames } from "./catalogue.ts";
+
 /** Exit reasons with what causes them. */
 export const EXIT_REASONS = {
   CPUID: "The guest executed CPUID.",
@@ -14,12 +16,10 @@ export const EXIT_REASONS = {
 /** Name of an exit reason. */
 export type ExitReasonName = keyof typeof EXIT_REASONS;
 
+const indexed = indexNames(EXIT_REASONS);
+
 /** All exit reason names, in id order. */
-export const EXIT_REASON_NAMES: readonly ExitReasonName[] = Object.keys(
-  EXIT_REASONS,
-) as ExitReasonName[];
+export const EXIT_REASON_NAMES: readonly ExitReasonName[] = indexed.names;
 
 /** Exit reason ids by name. */
-export const EXIT: { readonly [K in ExitReasonName]: number } = Object.fromEntries(
-  EXIT_REASON_NAMES.map((name, id) => [name, id]),
-) as { [K in ExitReasonName]: number };
+export const EXIT: { readonly [K in ExitReasonName]: number } = indexed.ids;

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { indexNames } from "./catalogue.ts";
+
 /** Guest operations with what they mean. */
 export const GUEST_OPERATIONS = {
   cpuid: "Execute CPUID (a leaf the hypervisor must answer).",
@@ -17,15 +19,13 @@ export const GUEST_OPERATIONS = {
 /** Name of a guest operation. */
 export type GuestOperation = keyof typeof GUEST_OPERATIONS;
 
+const indexed = indexNames(GUEST_OPERATIONS);
+
 /** All operation names, in id order. */
-export const OPERATION_NAMES: readonly GuestOperation[] = Object.keys(
-  GUEST_OPERATIONS,
-) as GuestOperation[];
+export const OPERATION_NAMES: readonly GuestOperation[] = indexed.names;
 
 /** Operation ids by name. */
-export const OP: { readonly [K in GuestOperation]: number } = Object.fromEntries(
-  OPERATION_NAMES.map((name, id) => [name, id]),
-) as { [K in GuestOperation]: number };
+export const OP: { readonly [K in GuestOperation]: number } = indexed.ids;
 
 /** Returned by a guest program when it has nothing more to do. */
 export const OP_DONE = -1;

@@ -10,6 +10,8 @@
  * @module
  */
 
+import { indexNames } from "./catalogue.ts";
+
 /** Where a host thread's time goes. A vCPU's time is always in exactly one domain. */
 export const DOMAINS = ["guest", "tdx-module", "firmware", "kvm", "vmm", "wait", "idle"] as const;
 
@@ -88,13 +90,13 @@ const CATALOGUE = {
 /** Name of a primitive, as it appears in profiles and reports. */
 export type PrimitiveName = keyof typeof CATALOGUE;
 
+const indexed = indexNames(CATALOGUE);
+
 /** All primitive names, in id order. */
-export const PRIMITIVE_NAMES: readonly PrimitiveName[] = Object.keys(CATALOGUE) as PrimitiveName[];
+export const PRIMITIVE_NAMES: readonly PrimitiveName[] = indexed.names;
 
 /** Primitive ids by name: `P.VMEXIT` is the index used by the hot path. */
-export const P: { readonly [K in PrimitiveName]: number } = Object.fromEntries(
-  PRIMITIVE_NAMES.map((name, id) => [name, id]),
-) as { [K in PrimitiveName]: number };
+export const P: { readonly [K in PrimitiveName]: number } = indexed.ids;
 
 /** Declarations by id. */
 export const PRIMITIVE_SPECS: readonly PrimitiveSpec[] = PRIMITIVE_NAMES.map((n) => CATALOGUE[n]);
