@@ -5,7 +5,7 @@
  * @module
  */
 
-import type { LoadedScenario } from "../scenario/load.ts";
+import { designSetup, type LoadedScenario } from "../scenario/load.ts";
 import { simulate } from "../scenario/run.ts";
 import type { Summary } from "../report/summary.ts";
 import { type RunInfo, writeReport } from "../report/write.ts";
@@ -25,7 +25,7 @@ export function execute(
   outDir: string | undefined,
 ): Executed {
   const label = `${loaded.scenario.name} / ${design}`;
-  const progress = progressLine(label, loaded.scenario.host.clockGHz);
+  const progress = progressLine(label, designSetup(loaded, design).scenario.host.clockGHz);
   const startedAt = new Date();
   const started = performance.now();
   const { summary } = simulate(loaded, design, { onProgress: progress?.update });

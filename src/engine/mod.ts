@@ -23,4 +23,5 @@ export { type ResourceReport, ResourceStats } from "./resource_stats.ts";
 export { FifoServer, Mutex } from "./fifo_server.ts";
 export { RwLock, type RwLockMode } from "./rw_lock.ts";
 export { Latch } from "./latch.ts";
+export { Signal } from "./signal.ts";
 export { WaitQueue } from "./wait_queue.ts";

@@ -1,5 +1,6 @@
 /**
- * Exit reasons as reported by the host (KVM's names), for the "exits by reason" tables.
+ * Exit reasons as the host reports them (KVM's names; VMX and SVM spell some differently),
+ * for the "exits by reason" tables.
  *
  * @module
  */
@@ -10,7 +11,19 @@ import { indexNames } from "./catalogue.ts";
 export const EXIT_REASONS = {
   CPUID: "The guest executed CPUID.",
   VMCALL: "The guest executed VMCALL (VMX hypercall).",
-  IO_INSTRUCTION: "The guest executed IN/OUT on a port the hypervisor intercepts.",
+  VMMCALL: "The guest executed VMMCALL (SVM hypercall).",
+  IO_INSTRUCTION: "The guest executed IN/OUT on an intercepted port (VMX).",
+  IOIO: "The guest executed IN/OUT on an intercepted port (SVM).",
+  MSR_READ: "The guest read an intercepted MSR (VMX).",
+  MSR_WRITE: "The guest wrote an intercepted MSR, e.g. the x2APIC ICR or TSC deadline (VMX).",
+  MSR: "The guest read or wrote an intercepted MSR (SVM).",
+  EPT_VIOLATION: "The guest touched memory with no EPT mapping (VMX).",
+  EPT_MISCONFIG: "The guest touched an MMIO page (VMX; KVM marks them with misconfigured SPTEs).",
+  NPF: "A nested page fault: unmapped memory or MMIO (SVM).",
+  HLT: "The guest executed HLT.",
+  EXTERNAL_INTERRUPT: "A host interrupt arrived while in guest mode (kick, host timer tick) (VMX).",
+  INTR: "A host interrupt arrived while in guest mode (SVM).",
+  PREEMPTION_TIMER: "The VMX preemption timer expired (the guest's TSC-deadline timer).",
 } as const;
 
 /** Name of an exit reason. */

@@ -1,7 +1,7 @@
 /**
- * Guest operations: what workloads ask a guest to do. A platform (plain VMX, TDX, SNP,
- * VSM) turns each into the steps of its flow, so one workload can run on every platform
- * and the reports show what each platform charges for the same guest behaviour.
+ * Guest operations: what workloads ask a guest to do. A platform (plain VMX or SVM, TDX,
+ * SNP, VSM) turns each into the steps of its flow, so one workload can run on every
+ * platform and the reports show what each platform charges for the same guest behaviour.
  *
  * @module
  */
@@ -14,6 +14,19 @@ export const GUEST_OPERATIONS = {
   hypercall: "Issue a hypercall to the hypervisor (VMCALL/VMMCALL/TDVMCALL).",
   "pio-read": "Read an I/O port of an emulated device (IN).",
   "pio-write": "Write an I/O port of an emulated device (OUT).",
+  "mmio-read": "Read a register of an emulated MMIO device.",
+  "mmio-write": "Write a register of an emulated MMIO device.",
+  "msr-read": "Read an intercepted MSR.",
+  "msr-write": "Write an intercepted MSR.",
+  "tsc-deadline": "Arm the LAPIC timer through the TSC-deadline MSR with a deadline already " +
+    "passed, and take the interrupt (kvm-unit-tests tscdeadline_immed).",
+  ipi: "Send an IPI to the next vCPU of the guest and spin until its handler has run " +
+    "(kvm-unit-tests ipi).",
+  "self-ipi-hlt": "With interrupts off, send an IPI to itself, then STI; HLT and take the " +
+    "interrupt (kvm-unit-tests self_ipi_sti_hlt).",
+  "virtio-rr": "Send one request on a virtio queue (a notify write) and idle until its " +
+    "response interrupt has been handled (a request-response round trip).",
+  touch: "Touch the next page of guest memory; the first touch of a page faults it in.",
 } as const;
 
 /** Name of a guest operation. */

@@ -29,11 +29,29 @@ export interface PrimitiveSpec {
 }
 
 const CATALOGUE = {
+  // --- guest ---
   GUEST: {
     domain: "guest",
     variable: true,
-    doc: "Guest instructions between exits (workload compute).",
+    doc: "Guest instructions between exits (workload compute, spinning on a flag).",
   },
+  GUEST_ISR: {
+    domain: "guest",
+    doc: "A minimal guest interrupt handler: IDT delivery, a counter, a virtualized EOI, IRET.",
+  },
+  GUEST_TICK: {
+    domain: "guest",
+    doc: "A Linux guest's scheduler tick handler (timekeeping, timers, scheduler bookkeeping).",
+  },
+  GUEST_IO_IRQ: {
+    domain: "guest",
+    doc: "A guest virtio interrupt: handler plus processing one completion (NAPI poll).",
+  },
+  IPIV_SEND: {
+    domain: "guest",
+    doc: "An ICR write the CPU virtualizes (IPI virtualization): the IPI is sent without an exit.",
+  },
+  // --- world switch and KVM's exit path ---
   VMEXIT: {
     domain: "kvm",
     doc: "Hardware VM exit: the CPU saves guest state and loads host state (VMX/SVM).",
@@ -46,18 +64,100 @@ const CATALOGUE = {
     domain: "kvm",
     doc: "KVM's common exit path: read the exit reason, dispatch, check requests before entry.",
   },
-  KVM_CPUID: {
-    domain: "kvm",
-    doc: "KVM emulates CPUID from the vCPU's CPUID table.",
-  },
-  KVM_HYPERCALL: {
-    domain: "kvm",
-    doc: "KVM handles a hypercall (VMCALL/VMMCALL) in the kernel.",
-  },
+  KVM_CPUID: { domain: "kvm", doc: "KVM emulates CPUID from the vCPU's CPUID table." },
+  KVM_HYPERCALL: { domain: "kvm", doc: "KVM handles a hypercall (VMCALL/VMMCALL) in the kernel." },
+  KVM_MSR: { domain: "kvm", doc: "KVM emulates an MSR read or write." },
   KVM_PIO: {
     domain: "kvm",
     doc: "KVM completes a port access on an in-kernel device (kvm_io_bus).",
   },
+  KVM_MMIO_DECODE: {
+    domain: "kvm",
+    doc: "KVM's instruction emulator decodes an MMIO access that faulted.",
+  },
+  KVM_MMIO_DEVICE: { domain: "kvm", doc: "An in-kernel device completes an MMIO access." },
+  KVM_IOEVENTFD: {
+    domain: "kvm",
+    doc: "A write matched an ioeventfd: KVM signals the eventfd and completes the exit in-kernel.",
+  },
+  KVM_INJECT_IRQ: {
+    domain: "kvm",
+    doc: "KVM prepares a pending interrupt for delivery at entry (event injection or PIR sync).",
+  },
+  KVM_IPI_SEND: {
+    domain: "kvm",
+    doc: "KVM emulates an ICR write: finds the target vCPU and delivers the interrupt.",
+  },
+  KVM_TSC_DEADLINE: {
+    domain: "kvm",
+    doc: "KVM emulates a TSC-deadline MSR write: programs the preemption timer or hrtimer.",
+  },
+  KVM_TIMER_FIRE: {
+    domain: "kvm",
+    doc: "KVM processes an expired guest LAPIC timer and makes its interrupt pending.",
+  },
+  KVM_HLT: { domain: "kvm", doc: "KVM emulates HLT: skip the instruction, check for events." },
+  HALT_POLL: {
+    domain: "kvm",
+    variable: true,
+    doc: "A halted vCPU's thread polls for a wake event before sleeping (halt_poll_ns).",
+  },
+  KVM_HALT_RESUME: {
+    domain: "kvm",
+    doc: "A woken halted vCPU leaves kvm_vcpu_halt and goes back towards entry.",
+  },
+  KVM_WAKE: {
+    domain: "kvm",
+    doc: "Waking a sleeping host thread (try_to_wake_up), paid by the waker.",
+  },
+  KVM_IRQ_ACK: {
+    domain: "kvm",
+    doc: "The host interrupt handler that acknowledges a kick IPI after the target exited.",
+  },
+  KICK_SEND: {
+    domain: "kvm",
+    doc: "Sending a kick: an IPI to the pCPU of a vCPU in guest mode.",
+  },
+  KVM_MMU_FAULT: {
+    domain: "kvm",
+    doc: "A TDP (EPT/NPT) page fault: walk, find the memslot, pin the host page, install the SPTE.",
+  },
+  PAGE_ALLOC: { domain: "kvm", doc: "The host allocates a page to back guest memory." },
+  PAGE_CLEAR: {
+    domain: "kvm",
+    doc: "The host zeroes one 4 KiB page before handing it to a guest.",
+  },
+  IRQFD_SIGNAL: {
+    domain: "kvm",
+    doc: "An irqfd fires: eventfd signal, irqfd wake-up, MSI delivery to the vCPU.",
+  },
+  VHOST_TX: {
+    domain: "kvm",
+    doc: "The in-kernel backend (vhost worker) takes one request off the virtqueue and sends it.",
+  },
+  VHOST_RX: {
+    domain: "kvm",
+    doc: "The in-kernel backend puts one response into the virtqueue.",
+  },
+  SYSCALL: { domain: "kvm", doc: "A system call round trip from host userspace." },
+  SRCU_SYNC: {
+    domain: "kvm",
+    doc: "An expedited SRCU grace period's own work, besides waiting for readers.",
+  },
+  // --- host scheduling ---
+  CONTEXT_SWITCH: {
+    domain: "kvm",
+    doc: "The host scheduler switches a thread onto a pCPU.",
+  },
+  VCPU_LOAD: {
+    domain: "kvm",
+    doc: "KVM loads a vCPU onto a pCPU after it was scheduled out (VMCS/VMCB, host state).",
+  },
+  VCPU_PUT: {
+    domain: "kvm",
+    doc: "KVM saves a vCPU's state when its thread is scheduled out or sleeps.",
+  },
+  // --- the KVM_RUN boundary and the userspace VMM ---
   IOCTL_RET: {
     domain: "kvm",
     doc: "KVM_RUN returns to the userspace VMM: exit to user mode, vCPU state put.",
@@ -66,10 +166,31 @@ const CATALOGUE = {
     domain: "kvm",
     doc: "The VMM calls KVM_RUN again: syscall entry, vCPU load, pre-entry checks.",
   },
+  STATE_SYNC_GET: {
+    domain: "kvm",
+    doc: "One ioctl of a full register read-out by the VMM (KVM_GET_REGS, _SREGS, _MSRS...).",
+  },
+  STATE_SYNC_PUT: {
+    domain: "kvm",
+    doc: "One ioctl of a full register write-back by the VMM (KVM_SET_REGS, _SREGS, _MSRS...).",
+  },
   VMM_PIO: {
     domain: "vmm",
     doc: "The VMM decodes a port-I/O exit and runs the device model's handler.",
   },
+  VMM_MMIO: {
+    domain: "vmm",
+    doc: "The VMM dispatches an MMIO exit through its address space to the device model.",
+  },
+  VMM_VIRTIO_TX: {
+    domain: "vmm",
+    doc: "A userspace backend takes one request off the virtqueue and writes it to the tap device.",
+  },
+  VMM_VIRTIO_RX: {
+    domain: "vmm",
+    doc: "A userspace backend reads one response from the tap device into the virtqueue.",
+  },
+  // --- waiting and idling ---
   WAIT_PCPU: {
     domain: "wait",
     variable: true,
@@ -80,10 +201,30 @@ const CATALOGUE = {
     variable: true,
     doc: "A VMM thread waits for the VMM's global device lock (QEMU's BQL).",
   },
+  WAIT_MMU_LOCK: {
+    domain: "wait",
+    variable: true,
+    doc: "Waiting for kvm->mmu_lock (read for faults, write for zaps).",
+  },
+  WAIT_SLOTS_LOCK: {
+    domain: "wait",
+    variable: true,
+    doc: "Waiting for kvm->slots_lock (memslot and memory-attribute changes).",
+  },
+  WAIT_SRCU: {
+    domain: "wait",
+    variable: true,
+    doc: "Waiting for an SRCU grace period: readers that started before it must finish.",
+  },
+  WAIT_ACK: {
+    domain: "wait",
+    variable: true,
+    doc: "A kicker waits for the kicked vCPUs to leave guest mode and acknowledge.",
+  },
   IDLE: {
     domain: "idle",
     variable: true,
-    doc: "Nothing to run: the vCPU's workload has finished (or it is halted).",
+    doc: "Nothing to run: a halted vCPU asleep, or a backend thread waiting for work.",
   },
 } as const satisfies Record<string, PrimitiveSpec>;
 

@@ -17,16 +17,17 @@
  */
 
 import type { Process, Simulator, Waitable, Yieldable } from "../engine/mod.ts";
+import type { CpuClient, CpuPool } from "./cpu_pool.ts";
 import { P, PRIMITIVE_COUNT } from "./primitives.ts";
 
 /** A flow: a generator run inside a thread's process (use with `yield*`). */
 export type Flow<T = void> = Generator<Yieldable, T, unknown>;
 
 /** What a host thread is for. */
-export type ThreadKind = "vcpu" | "vmm" | "daemon";
+export type ThreadKind = "vcpu" | "vmm" | "daemon" | "kernel";
 
-/** A host thread with per-primitive time accounts. */
-export class HostThread {
+/** A host thread with per-primitive time accounts, scheduled on the host's pCPUs. */
+export class HostThread implements CpuClient {
   readonly name: string;
   readonly kind: ThreadKind;
   /** Cycles charged per primitive id. */
@@ -37,19 +38,36 @@ export class HostThread {
   cursorCycles = 0;
   /** The thread's process once started. */
   process: Process | undefined;
-  protected readonly sim: Simulator;
+  /** End of the current time slice (set by the pCPU pool). */
+  sliceEndCycles = 0;
+  /** True while the thread holds a pCPU. */
+  onCpu = false;
+  /** The scheduler asked this thread to yield its pCPU at the next preemption point. */
+  needResched = false;
+  readonly sim: Simulator;
   protected readonly costs: Float64Array;
+  protected readonly pool: CpuPool;
   /** Primitive of the interruptible activity in progress while yielded, or -1. */
   #openPrim = -1;
+  readonly #cpuRequest: Waitable;
 
   /**
    * @param costs cycles by primitive id (the resolved profile)
+   * @param pool the host's pCPUs
    */
-  constructor(sim: Simulator, costs: Float64Array, name: string, kind: ThreadKind) {
+  constructor(
+    sim: Simulator,
+    costs: Float64Array,
+    pool: CpuPool,
+    name: string,
+    kind: ThreadKind,
+  ) {
     this.sim = sim;
     this.costs = costs;
+    this.pool = pool;
     this.name = name;
     this.kind = kind;
+    this.#cpuRequest = { wait: () => pool.take(this) };
   }
 
   /** Starts the thread's process running `body`. */
@@ -80,6 +98,11 @@ export class HostThread {
     this.primCounts[prim]++;
   }
 
+  /** A yield point that charges nothing: lets a pending stop of the run take effect. */
+  *pause(): Flow {
+    yield 0;
+  }
+
   /** Lets the simulator catch up with the local time (before touching shared state). */
   *sync(): Flow {
     const lag = this.cursorCycles - this.sim.now;
@@ -104,19 +127,59 @@ export class HostThread {
     return cause;
   }
 
-  /** Acquires `resource` at the local time, charging any wait to `waitPrim`. */
-  *acquire(resource: Waitable, waitPrim: number): Flow {
+  /** Waits on `waitable` from the local time, charging the wait to `prim`. */
+  *waitOn(waitable: Waitable, prim: number): Flow {
     const lag = this.cursorCycles - this.sim.now;
     if (lag > 0) yield lag;
-    this.#openPrim = waitPrim;
-    yield resource;
+    this.#openPrim = prim;
+    yield waitable;
     this.#openPrim = -1;
     const waited = this.sim.now - this.cursorCycles;
     if (waited > 0) {
-      this.primCycles[waitPrim] += waited;
-      this.primCounts[waitPrim]++;
+      this.primCycles[prim] += waited;
+      this.primCounts[prim]++;
       this.cursorCycles = this.sim.now;
     }
+  }
+
+  /** Gets a pCPU (queueing if none is free, charged as WAIT_PCPU) and is switched in. */
+  *takeCpu(): Flow {
+    yield* this.waitOn(this.#cpuRequest, P.WAIT_PCPU);
+    this.onCpu = true;
+    this.needResched = false;
+    this.step(P.CONTEXT_SWITCH);
+  }
+
+  /** Gives the pCPU back at the local time. */
+  *releaseCpu(): Flow {
+    const lag = this.cursorCycles - this.sim.now;
+    if (lag > 0) yield lag;
+    this.onCpu = false;
+    this.pool.release(this);
+  }
+
+  /** True while the thread only polls for work (see {@linkcode CpuClient.polling}). */
+  get polling(): boolean {
+    return false;
+  }
+
+  /** Asks the thread to yield its pCPU at its next preemption point (see {@linkcode reschedule}). */
+  requestResched(): void {
+    this.needResched = true;
+  }
+
+  /** A preemption point: if the scheduler asked, go to the back of the run queue. */
+  *reschedule(): Flow {
+    if (!this.needResched) return;
+    yield* this.releaseCpu();
+    yield* this.takeCpu();
+  }
+
+  /** Gives up the pCPU and sleeps until `wake` fires (charged to `prim`), then runs again. */
+  *sleep(wake: Waitable, prim: number): Flow {
+    yield* this.releaseCpu();
+    yield* this.waitOn(wake, prim);
+    yield* this.takeCpu();
   }
 
   /**

@@ -1,9 +1,11 @@
 /**
- * What every platform (plain VMX, TDX, SNP, VSM) provides, and what a design is.
+ * What every platform (plain VMX or SVM, TDX, SNP, VSM) provides, and what a design is.
  *
- * A platform turns guest operations into flows of costed steps. A design is a named set
- * of choices for one platform's splits (flows.md section D). The shared conformance suite
- * (tests/designs/) runs every design through the same checks.
+ * A platform executes guest *instructions* that may exit (CPUID, a port access, an ICR
+ * write, a notify write, a memory touch...) as flows of costed steps, and provides the
+ * exit and entry paths the vCPU runtime uses for asynchronous exits (interrupts, timers,
+ * HLT). A design is a named set of choices for one platform's splits (flows.md section D);
+ * the shared conformance suite (tests/designs/) runs every design through the same checks.
  *
  * @module
  */
@@ -13,6 +15,45 @@ import type { PrimitiveName } from "../host/primitives.ts";
 import type { Flow } from "../host/thread.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
+
+/** Architectural causes of an exit; each platform maps them to its own exit reasons. */
+export const EXIT_KIND = {
+  CPUID: 0,
+  HYPERCALL: 1,
+  PIO: 2,
+  MMIO: 3,
+  MSR_READ: 4,
+  MSR_WRITE: 5,
+  TDP_FAULT: 6,
+  HLT: 7,
+  /** A host interrupt while in guest mode: a kick, a notification, the host tick. */
+  EXTERNAL: 8,
+  /** The guest's LAPIC timer expired while in guest mode. */
+  TIMER: 9,
+} as const;
+
+/** Number of exit kinds. */
+export const EXIT_KIND_COUNT = Object.keys(EXIT_KIND).length;
+
+/** Guest instructions a platform executes (the architectural part of guest operations). */
+export const INSN = {
+  CPUID: 0,
+  HYPERCALL: 1,
+  PIO_READ: 2,
+  PIO_WRITE: 3,
+  MMIO_READ: 4,
+  MMIO_WRITE: 5,
+  MSR_READ: 6,
+  MSR_WRITE: 7,
+  /** Write the TSC-deadline MSR; arg: absolute deadline in cycles (past fires at once). */
+  TSC_DEADLINE: 8,
+  /** Write the x2APIC ICR; arg: target vCPU index. */
+  ICR_WRITE: 9,
+  /** Write a virtio queue's notify register; arg: queue index. */
+  VIRTIO_NOTIFY: 10,
+  /** Access guest memory; arg: 4 KiB page index. */
+  MEM_TOUCH: 11,
+} as const;
 
 /** A choice a design makes (one split), declared once with its options. */
 export interface ChoiceSpec {
@@ -36,14 +77,20 @@ export interface DesignSpec {
 
 /** A platform's behaviour for one VM. */
 export interface PlatformVm {
-  /** Runs guest operation `op` (an id from OP) on `vcpu`, step by step. */
-  perform(vcpu: Vcpu, op: number): Flow;
+  /** Charges the exit path for an exit of `kind` (and counts the exit). */
+  exit(vcpu: Vcpu, kind: number): void;
+  /** Charges the hardware entry path (the pre-entry work is the vCPU's). */
+  enter(vcpu: Vcpu): void;
+  /** Executes instruction `insn` (from INSN) with argument `arg`, exits and all. */
+  execute(vcpu: Vcpu, insn: number, arg: number): Flow;
 }
 
 /** A platform: the flows for one kind of guest. */
 export interface PlatformSpec {
   name: string;
   description: string;
+  /** The shipped profile its designs use when a scenario names none. */
+  defaultProfile: string;
   choices: readonly ChoiceSpec[];
   /** Fixed-cost primitives its flows may charge (checked against the profile). */
   primitives: readonly PrimitiveName[];

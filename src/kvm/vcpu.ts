@@ -1,12 +1,50 @@
 /**
- * A vCPU: a host thread that runs guest code, with exit counts by reason.
+ * A vCPU: a host thread that runs guest code, and everything that can happen to it while
+ * it does — interrupts (posted or injected), kicks that must wait for it to leave guest
+ * mode, its LAPIC timer, the host scheduler taking its pCPU, halting with polling and
+ * sleeping.
+ *
+ * Modes (where the vCPU is at the simulator's current time):
+ * - GUEST: running guest code (an interruptible stretch of guest time);
+ * - HOST: in KVM or the VMM handling an exit (private steps; events are seen before entry);
+ * - POLL: halted, its thread polling for a wake event (halt_poll_ns);
+ * - BLOCKED: halted, its thread asleep without a pCPU.
+ *
+ * Other actors call {@linkcode Vcpu.raiseIrq}, {@linkcode Vcpu.kick} and
+ * {@linkcode Vcpu.requestResched} at the simulator's time (after syncing their own clock);
+ * the vCPU reacts in its own process: in GUEST mode by cutting its guest stretch short.
  *
  * @module
  */
 
-import type { Simulator } from "../engine/mod.ts";
+import { type Latch, Signal, type Simulator } from "../engine/mod.ts";
+import type { CpuPool } from "../host/cpu_pool.ts";
 import { EXIT_REASON_NAMES } from "../host/exit_reasons.ts";
-import { HostThread } from "../host/thread.ts";
+import { P } from "../host/primitives.ts";
+import { type Flow, HostThread } from "../host/thread.ts";
+import { GuestFlag, type IrqSource } from "./irq.ts";
+import { EXIT_KIND, type PlatformVm } from "./platform.ts";
+
+const GUEST = 0;
+const HOST = 1;
+const POLL = 2;
+const BLOCKED = 3;
+
+/** The value a vCPU's process resumes with when an event cuts its guest time short. */
+const WOKEN = "woken";
+
+/** Longest a vCPU spins on a flag before the run is considered broken (cycles). */
+const SPIN_LIMIT_CYCLES = 2 ** 50;
+
+/** Host features and settings every vCPU of the host shares. */
+export interface VcpuHostConfig {
+  /** Interrupts reach a running guest without an exit (APICv / AVIC). */
+  postedInterrupts: boolean;
+  /** ICR writes are virtualized (Intel IPI virtualization / AVIC IPI acceleration). */
+  ipiVirtualization: boolean;
+  /** How long a halted vCPU polls before sleeping (KVM's halt_poll_ns). */
+  haltPollCycles: number;
+}
 
 /** A vCPU thread of some VM. */
 export class Vcpu extends HostThread {
@@ -16,15 +54,298 @@ export class Vcpu extends HostThread {
   readonly index: number;
   /** Exits by exit-reason id. */
   readonly exitCounts: Float64Array = new Float64Array(EXIT_REASON_NAMES.length);
+  /** The platform's flows for this vCPU's VM (set when the VM is built). */
+  platform!: PlatformVm;
+  /** Interrupt vectors by id (bit position in `pendingIrqs`). */
+  readonly irqSources: IrqSource[] = [];
+  /** Raised interrupts the guest has not handled yet (a bit per source id). */
+  pendingIrqs = 0;
+  /** The guest runs with interrupts disabled (IF=0): pending ones wait for STI. */
+  guestIrqsMasked = false;
+  /** The guest's LAPIC timer. */
+  readonly timer: GuestTimer;
+  /** Set by the handler of an IPI this vCPU sent (the `ipi` operation spins on it). */
+  readonly ipiAck: GuestFlag = new GuestFlag();
+  readonly config: VcpuHostConfig;
+  #mode = HOST;
+  /** Local start of the current guest or poll stretch. */
+  #spendStart = 0;
+  /** An event has already cut the current stretch short. */
+  #interrupted = false;
+  /** Kickers waiting for this vCPU to leave guest mode. */
+  readonly #acks: Latch[] = [];
+  /** The timer expired while in guest mode (a preemption-timer exit). */
+  #timerExit = false;
+  /** The timer expired and KVM has not processed it yet. */
+  #timerFired = false;
+  readonly #wake = new Signal();
 
-  constructor(sim: Simulator, costs: Float64Array, vmName: string, index: number) {
-    super(sim, costs, `${vmName}/vcpu${index}`, "vcpu");
+  constructor(
+    sim: Simulator,
+    costs: Float64Array,
+    pool: CpuPool,
+    config: VcpuHostConfig,
+    vmName: string,
+    index: number,
+  ) {
+    super(sim, costs, pool, `${vmName}/vcpu${index}`, "vcpu");
     this.vmName = vmName;
     this.index = index;
+    this.config = config;
+    this.timer = new GuestTimer(sim, this);
+  }
+
+  /** Registers an interrupt vector; returns its id. */
+  addIrqSource(source: IrqSource): number {
+    if (this.irqSources.length >= 31) throw new Error(`${this.name} has too many IRQ sources`);
+    return this.irqSources.push(source) - 1;
   }
 
   /** Counts one exit with reason id `reason`. */
   countExit(reason: number): void {
     this.exitCounts[reason]++;
+  }
+
+  // ---- Events from other actors, at the simulator's time -------------------------------
+
+  /**
+   * Makes interrupt `id` pending. A running guest gets it at once if interrupts are
+   * posted (else it is kicked out and the interrupt injected at entry); a halted vCPU is
+   * woken. `by` pays for the notification IPI or the wake-up.
+   */
+  raiseIrq(id: number, by?: HostThread): void {
+    this.pendingIrqs |= 1 << id;
+    switch (this.#mode) {
+      case GUEST:
+        if (this.guestIrqsMasked) return;
+        by?.step(P.KICK_SEND);
+        this.#cutShort();
+        return;
+      case POLL:
+        this.#cutShort();
+        return;
+      case BLOCKED:
+        by?.step(P.KVM_WAKE);
+        this.#wake.fire();
+        return;
+    }
+  }
+
+  /**
+   * Forces the vCPU out of guest mode (a KVM request). If it is in guest mode, `ack`
+   * counts down once it has exited and run the IPI handler; otherwise at once, since a
+   * vCPU outside guest mode sees requests before its next entry.
+   */
+  kick(ack: Latch, by: HostThread): void {
+    if (this.#mode !== GUEST) {
+      ack.countDown();
+      return;
+    }
+    by.step(P.KICK_SEND);
+    this.#acks.push(ack);
+    this.#cutShort();
+  }
+
+  /** True while halt-polling: the pool asks a polling vCPU first when a thread waits. */
+  override get polling(): boolean {
+    return this.#mode === POLL;
+  }
+
+  /** The scheduler wants the pCPU: a guest is forced out by the host timer tick. */
+  override requestResched(): void {
+    this.needResched = true;
+    if (this.#mode === GUEST || this.#mode === POLL) this.#cutShort();
+  }
+
+  /** @internal The guest timer expired. */
+  timerExpired(): void {
+    this.#timerFired = true;
+    if (this.#mode === GUEST) this.#timerExit = true;
+    this.raiseIrq(TIMER_IRQ);
+  }
+
+  /** @internal A flag this vCPU spins on was set: the spinning guest sees it, no exit. */
+  flagSet(): void {
+    if (this.#mode === GUEST) this.#cutShort();
+  }
+
+  /** Cuts the current guest or poll stretch short, no earlier than it starts. */
+  #cutShort(): void {
+    if (this.#interrupted) return;
+    this.#interrupted = true;
+    this.process!.interrupt(WOKEN, Math.max(0, this.#spendStart - this.sim.now));
+  }
+
+  // ---- Flows run by the vCPU's own process --------------------------------------------
+
+  /**
+   * Runs `cycles` of guest work. Events that arrive meanwhile are handled as they come
+   * (an exit and re-entry, or a posted interrupt's handler) and the work then continues.
+   */
+  *runGuest(cycles: number): Flow {
+    let remaining = cycles;
+    for (;;) {
+      if (this.#eventWaiting()) yield* this.#handleEvent();
+      const start = this.cursorCycles;
+      const cause = yield* this.#guestStretch(P.GUEST, remaining, GUEST);
+      if (cause === undefined) return;
+      remaining -= this.cursorCycles - start;
+      yield* this.#handleEvent();
+      if (remaining <= 0) return;
+    }
+  }
+
+  /** The guest spins on `flag` until it is set (handling events meanwhile). */
+  *spinUntil(flag: GuestFlag): Flow {
+    while (!flag.isSet) {
+      if (this.#eventWaiting()) {
+        yield* this.#handleEvent();
+        continue;
+      }
+      flag.spinBy(this);
+      const cause = yield* this.#guestStretch(P.GUEST, SPIN_LIMIT_CYCLES, GUEST);
+      flag.spinBy(undefined);
+      if (cause === undefined) throw new Error(`${this.name} spun ${SPIN_LIMIT_CYCLES} cycles`);
+      yield* this.#handleEvent();
+    }
+  }
+
+  /** The guest idles (HLT) until `flag` is set, handling the interrupts that wake it. */
+  *idleUntil(flag: GuestFlag): Flow {
+    while (!flag.isSet) {
+      yield* this.halt();
+      yield* this.guestInterrupts();
+    }
+  }
+
+  /**
+   * One HLT with interrupts enabled: exit; unless an interrupt is pending, poll for a
+   * while, then sleep without the pCPU until woken; re-enter. The guest's handlers for
+   * the interrupts that woke it run afterwards ({@linkcode guestInterrupts}).
+   */
+  *halt(): Flow {
+    this.platform.exit(this, EXIT_KIND.HLT);
+    this.step(P.KVM_HLT);
+    if (this.pendingIrqs === 0) {
+      let woken = false;
+      // Poll only while nothing else wants the pCPU (KVM checks single_task_running()).
+      if (this.config.haltPollCycles > 0 && !this.needResched && this.pool.queueLength === 0) {
+        yield* this.#guestStretch(P.HALT_POLL, this.config.haltPollCycles, POLL);
+        woken = this.pendingIrqs !== 0;
+      }
+      if (!woken) {
+        this.step(P.VCPU_PUT);
+        this.#mode = BLOCKED;
+        yield* this.sleep(this.#wake, P.IDLE);
+        this.#mode = HOST;
+        this.step(P.VCPU_LOAD);
+      }
+      this.step(P.KVM_HALT_RESUME);
+    }
+    yield* this.enterGuest();
+  }
+
+  /**
+   * The pre-entry work of KVM_RUN and the entry itself: yield the pCPU if the scheduler
+   * asked, process an expired timer, prepare pending interrupts, enter.
+   */
+  *enterGuest(): Flow {
+    if (this.needResched) {
+      this.step(P.VCPU_PUT);
+      yield* this.reschedule();
+      this.step(P.VCPU_LOAD);
+    }
+    if (this.#timerFired) {
+      this.#timerFired = false;
+      this.step(P.KVM_TIMER_FIRE);
+    }
+    if (this.pendingIrqs !== 0 && !this.guestIrqsMasked) this.step(P.KVM_INJECT_IRQ);
+    this.platform.enter(this);
+  }
+
+  /** The guest runs the handlers of delivered interrupts, lowest vector id first. */
+  *guestInterrupts(): Flow {
+    while (this.pendingIrqs !== 0 && !this.guestIrqsMasked) {
+      const id = 31 - Math.clz32(this.pendingIrqs & -this.pendingIrqs);
+      this.pendingIrqs &= ~(1 << id);
+      yield* this.irqSources[id].guestHandler(this);
+    }
+  }
+
+  /** Something must be handled before more guest time can run. */
+  #eventWaiting(): boolean {
+    return this.#acks.length > 0 || this.needResched || this.#timerExit ||
+      (this.pendingIrqs !== 0 && !this.guestIrqsMasked);
+  }
+
+  /**
+   * Reacts to events that cut guest time short: with only posted interrupts (or a flag
+   * seen), the guest handles them without an exit; otherwise exit, acknowledge kicks,
+   * re-enter (rescheduling and injecting on the way) and run the handlers.
+   */
+  *#handleEvent(): Flow {
+    const exitNeeded = this.#acks.length > 0 || this.needResched || this.#timerExit ||
+      (this.pendingIrqs !== 0 && !this.config.postedInterrupts);
+    if (!exitNeeded) {
+      yield* this.guestInterrupts();
+      return;
+    }
+    const timer = this.#timerExit;
+    this.#timerExit = false;
+    this.platform.exit(this, timer ? EXIT_KIND.TIMER : EXIT_KIND.EXTERNAL);
+    if (this.#acks.length > 0) {
+      this.step(P.KVM_IRQ_ACK);
+      yield* this.sync();
+      for (const ack of this.#acks) ack.countDown();
+      this.#acks.length = 0;
+    }
+    yield* this.enterGuest();
+    yield* this.guestInterrupts();
+  }
+
+  /** An interruptible stretch of guest time or halt polling, charged to `prim`. */
+  *#guestStretch(prim: number, cycles: number, mode: number): Flow<unknown> {
+    this.#mode = mode;
+    this.#spendStart = this.cursorCycles;
+    this.#interrupted = false;
+    const cause = yield* this.spend(prim, cycles);
+    this.#mode = HOST;
+    return cause;
+  }
+}
+
+/** Interrupt id of every vCPU's LAPIC timer (registered first). */
+export const TIMER_IRQ = 0;
+
+/** A vCPU's LAPIC timer in TSC-deadline mode. */
+export class GuestTimer {
+  /** The armed deadline, or -1 when disarmed. */
+  deadlineCycles = -1;
+  readonly #sim: Simulator;
+  readonly #vcpu: Vcpu;
+  #generation = 0;
+
+  constructor(sim: Simulator, vcpu: Vcpu) {
+    this.#sim = sim;
+    this.#vcpu = vcpu;
+  }
+
+  /** Arms the timer for absolute time `deadlineCycles`; a past deadline fires at once. */
+  arm(deadlineCycles: number): void {
+    const generation = ++this.#generation;
+    this.deadlineCycles = deadlineCycles;
+    const delay = deadlineCycles - this.#sim.now;
+    if (delay <= 0) {
+      this.#fire();
+      return;
+    }
+    this.#sim.call(delay, () => {
+      if (generation === this.#generation) this.#fire();
+    });
+  }
+
+  #fire(): void {
+    this.deadlineCycles = -1;
+    this.#vcpu.timerExpired();
   }
 }

@@ -1,30 +1,150 @@
 /**
- * A VM on the emulated host: its vCPU threads and its userspace VMM's shared state.
+ * A VM on the emulated host: its vCPU threads, guest memory, KVM's per-VM locks, and its
+ * userspace VMM's device lock.
  *
  * @module
  */
 
-import { Mutex, type Simulator } from "../engine/mod.ts";
-import { Vcpu } from "./vcpu.ts";
+import { Mutex, RwLock, type Simulator } from "../engine/mod.ts";
+import type { CpuPool } from "../host/cpu_pool.ts";
+import { GuestMemory } from "../host/memory.ts";
+import { P } from "../host/primitives.ts";
+import { Srcu } from "../host/srcu.ts";
+import type { Flow, HostThread } from "../host/thread.ts";
+import type { IrqSource } from "./irq.ts";
+import type { VirtioNet } from "./virtio.ts";
+import { INSN } from "./platform.ts";
+import { TIMER_IRQ, Vcpu, type VcpuHostConfig } from "./vcpu.ts";
+
+/** What building a VM needs from the host. */
+export interface HostEnv {
+  sim: Simulator;
+  /** Cycles by primitive id (the resolved profile). */
+  costs: Float64Array;
+  pool: CpuPool;
+  config: VcpuHostConfig;
+}
+
+/** A guest as the host sees it. */
+export interface VmSpec {
+  name: string;
+  vcpus: number;
+  memoryMiB: number;
+  /** Host pages backing guest memory: 2 MiB lets one fault map a whole region. */
+  hostPageSize: "4K" | "2M";
+  /** Guest scheduler tick rate (0: no periodic tick). */
+  timerHz: number;
+}
+
+/** Interrupt id of every vCPU's IPI vector (registered second). */
+export const IPI_IRQ = 1;
 
 /** A guest VM. */
 export class Vm {
   readonly name: string;
+  readonly spec: VmSpec;
   readonly vcpus: Vcpu[];
-  readonly memoryMiB: number;
+  readonly memory: GuestMemory;
   /** The VMM's global device lock (QEMU's BQL): device emulation in userspace takes it. */
   readonly vmmLock: Mutex;
+  /** kvm->mmu_lock: read for faults, write for zaps. */
+  readonly mmuLock: RwLock;
+  /** kvm->slots_lock: memslot and memory-attribute changes. */
+  readonly slotsLock: Mutex;
+  /** kvm->srcu: protects memslots. */
+  readonly srcu: Srcu;
+  /** Cycles between guest ticks (0 when the guest has no periodic tick). */
+  readonly tickCycles: number;
+  /** The VM's virtio-net device, when its workloads use one. */
+  net: VirtioNet | undefined;
+  /** Next page each vCPU touches: vCPU i walks its own slice of memory, wrapping around. */
+  readonly #touchNext: Float64Array;
+  readonly #ipiSenders: Vcpu[][];
 
-  constructor(
-    sim: Simulator,
-    costs: Float64Array,
-    name: string,
-    vcpuCount: number,
-    memoryMiB: number,
-  ) {
-    this.name = name;
-    this.memoryMiB = memoryMiB;
-    this.vcpus = Array.from({ length: vcpuCount }, (_, i) => new Vcpu(sim, costs, name, i));
-    this.vmmLock = new Mutex(sim, `${name}/vmm-lock`);
+  constructor(env: HostEnv, spec: VmSpec, cyclesPerSecond: number) {
+    const { sim } = env;
+    this.name = spec.name;
+    this.spec = spec;
+    this.memory = new GuestMemory(spec.memoryMiB);
+    this.vmmLock = new Mutex(sim, `${spec.name}/vmm-lock`);
+    this.mmuLock = new RwLock(sim, `${spec.name}/mmu_lock`);
+    this.slotsLock = new Mutex(sim, `${spec.name}/slots_lock`);
+    this.srcu = new Srcu(sim, `${spec.name}/srcu`);
+    this.tickCycles = spec.timerHz > 0 ? Math.round(cyclesPerSecond / spec.timerHz) : 0;
+    this.vcpus = Array.from(
+      { length: spec.vcpus },
+      (_, i) => new Vcpu(sim, env.costs, env.pool, env.config, spec.name, i),
+    );
+    this.#ipiSenders = this.vcpus.map(() => []);
+    this.#touchNext = Float64Array.from(this.vcpus, (_, i) => this.#sliceStart(i));
+    for (const vcpu of this.vcpus) {
+      const timer = vcpu.addIrqSource(this.#timerSource());
+      const ipi = vcpu.addIrqSource(this.#ipiSource());
+      if (timer !== TIMER_IRQ || ipi !== IPI_IRQ) throw new Error("IRQ ids out of order");
+    }
+  }
+
+  /**
+   * Delivers an IPI from `from` to vCPU `target` (KVM's APIC emulation or the CPU's IPI
+   * virtualization); the target's handler sets `from.ipiAck`.
+   */
+  sendIpi(from: Vcpu, target: number, by?: HostThread): void {
+    this.#ipiSenders[target].push(from);
+    this.vcpus[target].raiseIrq(IPI_IRQ, by);
+  }
+
+  /** The page `vcpu` touches next (its own slice of memory, sequentially, wrapping). */
+  nextTouch(vcpu: Vcpu): number {
+    const page = this.#touchNext[vcpu.index];
+    const next = page + 1;
+    this.#touchNext[vcpu.index] = next < this.#sliceStart(vcpu.index + 1)
+      ? next
+      : this.#sliceStart(vcpu.index);
+    return page;
+  }
+
+  #sliceStart(index: number): number {
+    return Math.floor((index * this.memory.pages) / this.vcpus.length);
+  }
+
+  /** Arms `vcpu`'s first tick (the guest's timer setup at boot). */
+  startTick(vcpu: Vcpu): void {
+    if (this.tickCycles > 0) vcpu.timer.arm(this.#nextTick(vcpu));
+  }
+
+  #timerSource(): IrqSource {
+    const vm = this;
+    return {
+      name: "lapic-timer",
+      *guestHandler(vcpu: Vcpu): Flow {
+        if (vm.tickCycles === 0) {
+          vcpu.step(P.GUEST_ISR);
+          return;
+        }
+        // A tick: the guest's handler runs, then re-arms the deadline for the next tick.
+        vcpu.step(P.GUEST_TICK);
+        yield* vcpu.platform.execute(vcpu, INSN.TSC_DEADLINE, vm.#nextTick(vcpu));
+      },
+    };
+  }
+
+  /** The next tick boundary after the vCPU's local time (ticks are aligned across vCPUs). */
+  #nextTick(vcpu: Vcpu): number {
+    return (Math.floor(vcpu.cursorCycles / this.tickCycles) + 1) * this.tickCycles;
+  }
+
+  #ipiSource(): IrqSource {
+    const senders = this.#ipiSenders;
+    return {
+      name: "ipi",
+      *guestHandler(vcpu: Vcpu): Flow {
+        vcpu.step(P.GUEST_ISR);
+        const waiting = senders[vcpu.index];
+        if (waiting.length === 0) return;
+        yield* vcpu.sync(); // the acknowledgement is a store other vCPUs observe
+        for (const sender of waiting) sender.ipiAck.set();
+        waiting.length = 0;
+      },
+    };
   }
 }

@@ -5,10 +5,11 @@
  */
 
 import type { ProfileSpec } from "../host/profile.ts";
+import { AMD_SVM } from "./amd_svm.ts";
 import { INTEL_VMX } from "./intel_vmx.ts";
 
 /** Every shipped profile. */
-export const SHIPPED_PROFILES: readonly ProfileSpec[] = [INTEL_VMX];
+export const SHIPPED_PROFILES: readonly ProfileSpec[] = [INTEL_VMX, AMD_SVM];
 
 /** The profile used when a scenario names none. */
 export const DEFAULT_PROFILE = INTEL_VMX.name;

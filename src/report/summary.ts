@@ -55,6 +55,14 @@ export interface VcpuAccount extends TimeAccount {
   index: number;
 }
 
+/** A host thread other than a vCPU (a backend, a VMM I/O thread, a daemon). */
+export interface ThreadAccount {
+  name: string;
+  kind: string;
+  byDomain: Record<Domain, number>;
+  byPrimitive: Record<string, PrimitiveTotal>;
+}
+
 /** Latency of one guest operation, in cycles. */
 export interface OperationLatency {
   count: number;
@@ -101,8 +109,10 @@ export interface Summary {
     /** Engine events processed (deterministic for a seed). */
     events: number;
   };
+  /** Over every thread: vCPUs and host threads. */
   totals: TimeAccount;
   vcpus: VcpuAccount[];
+  threads: ThreadAccount[];
   operations: Record<string, OperationLatency>;
   resources: (Omit<ResourceReport, "waitCycles"> & { waitCycles: HistogramSummary })[];
   workloads: WorkloadSummary[];
@@ -111,10 +121,15 @@ export interface Summary {
 /** A thread's raw accounts, as the models keep them. */
 export interface ThreadAccounts {
   name: string;
-  vmName: string;
-  index: number;
+  kind: string;
   primCycles: Float64Array;
   primCounts: Float64Array;
+}
+
+/** A vCPU's raw accounts. */
+export interface VcpuAccounts extends ThreadAccounts {
+  vmName: string;
+  index: number;
   exitCounts: Float64Array;
 }
 
@@ -123,7 +138,8 @@ export interface SummaryInput {
   scenario: ResolvedScenario;
   design: DesignSpec;
   profile: ResolvedProfile;
-  vcpus: ThreadAccounts[];
+  vcpus: VcpuAccounts[];
+  threads: ThreadAccounts[];
   recorder: Recorder;
   endCycles: number;
   stop: StopOutcome;
@@ -138,11 +154,20 @@ export function buildSummary(input: SummaryInput): Summary {
   const totalCycles = new Float64Array(PRIMITIVE_COUNT);
   const totalCounts = new Float64Array(PRIMITIVE_COUNT);
   const totalExits = new Float64Array(EXIT_REASON_NAMES.length);
-  const vcpus = input.vcpus.map((thread) => {
+  const add = (thread: ThreadAccounts) => {
     for (let i = 0; i < PRIMITIVE_COUNT; i++) {
       totalCycles[i] += thread.primCycles[i];
       totalCounts[i] += thread.primCounts[i];
     }
+  };
+  const noExits = new Float64Array(EXIT_REASON_NAMES.length);
+  const threads = input.threads.map((thread) => {
+    add(thread);
+    const { byDomain, byPrimitive } = account(thread.primCycles, thread.primCounts, noExits);
+    return { name: thread.name, kind: thread.kind, byDomain, byPrimitive };
+  });
+  const vcpus = input.vcpus.map((thread) => {
+    add(thread);
     thread.exitCounts.forEach((count, i) => totalExits[i] += count);
     return {
       name: thread.name,
@@ -188,6 +213,7 @@ export function buildSummary(input: SummaryInput): Summary {
     },
     totals: account(totalCycles, totalCounts, totalExits),
     vcpus,
+    threads,
     operations,
     resources: recorder.resources.map((stats) => {
       const report = stats.report(endCycles);

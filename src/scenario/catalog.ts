@@ -6,14 +6,14 @@
  */
 
 import type { DesignSpec, PlatformSpec } from "../kvm/platform.ts";
-import { VMX_DESIGNS, VMX_PLATFORM } from "../kvm/vmx.ts";
+import { SVM_DESIGNS, SVM_PLATFORM, VMX_DESIGNS, VMX_PLATFORM } from "../kvm/x86.ts";
 import { DEFAULT_PROFILE, SHIPPED_PROFILES, shippedProfile } from "../profiles/mod.ts";
 
 /** Every platform. */
-export const PLATFORMS: readonly PlatformSpec[] = [VMX_PLATFORM];
+export const PLATFORMS: readonly PlatformSpec[] = [VMX_PLATFORM, SVM_PLATFORM];
 
 /** Every design, grouped by platform in catalogue order. */
-export const DESIGNS: readonly DesignSpec[] = [...VMX_DESIGNS];
+export const DESIGNS: readonly DesignSpec[] = [...VMX_DESIGNS, ...SVM_DESIGNS];
 
 /** Design names. */
 export const DESIGN_NAMES: readonly string[] = DESIGNS.map((design) => design.name);

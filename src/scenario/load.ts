@@ -35,28 +35,58 @@ export interface ResolvedGuest {
   platform?: string;
   vcpus: number;
   memoryMiB: number;
+  hostPageSize: "4K" | "2M";
+  timerHz: number;
+  network: { peerLatencyUs: number };
   workloads: WorkloadSpec[];
 }
 
-/** A scenario with every default filled in: what a run actually used. */
+/** A scenario with every default filled in: what a run under one design actually used. */
 export interface ResolvedScenario {
   name: string;
   description: string;
   seed: number;
-  host: { pcpus: number; clockGHz: number };
-  /** The profile reference as written (name or path). */
+  host: ScenarioSpec["host"] & { pcpus: number; clockGHz: number };
+  /** The profile reference used (as written, or the design's platform default). */
   profile: string;
   guests: ResolvedGuest[];
   designs: string[];
   stop: ScenarioSpec["stop"];
 }
 
-/** A loaded scenario, ready to run. */
+/** A loaded scenario, ready to run under any of its designs. */
 export interface LoadedScenario {
   /** The file it came from ("" when built in memory). */
   file: string;
-  scenario: ResolvedScenario;
-  profile: ResolvedProfile;
+  /** Resolved except for what depends on the design (profile, and the clock from it). */
+  scenario: Omit<ResolvedScenario, "profile" | "host"> & {
+    profile: string | undefined;
+    host: ScenarioSpec["host"] & { pcpus: number };
+  };
+  /** Every profile a design of the scenario uses, by reference. */
+  profiles: Record<string, ResolvedProfile>;
+}
+
+/** The scenario and profile a run under `designName` uses. */
+export function designSetup(
+  loaded: LoadedScenario,
+  designName: string,
+): { scenario: ResolvedScenario; profile: ResolvedProfile } {
+  const design = findDesign(designName);
+  if (design === undefined) throw new Error(`Unknown design ${designName}`);
+  const ref = profileRef(loaded.scenario.profile, design);
+  const profile = loaded.profiles[ref];
+  if (profile === undefined) throw new Error(`Design ${designName} was not validated`);
+  const host = {
+    ...loaded.scenario.host,
+    clockGHz: loaded.scenario.host.clockGHz ?? profile.clockGHz,
+  };
+  return { scenario: { ...loaded.scenario, profile: ref, host }, profile };
+}
+
+/** The profile a design runs with: the scenario's, or its platform's default. */
+function profileRef(written: string | undefined, design: DesignSpec): string {
+  return written ?? findPlatform(design.platform)!.defaultProfile;
 }
 
 /** A scenario that failed validation: every problem, each with its JSON path. */
@@ -127,28 +157,40 @@ export function checkScenario(
   }
   const guests = resolveGuests(spec, issues);
   checkStop(spec, issues);
-  const profile = loadProfile(spec.profile, file === "" ? "." : dirname(file), issues);
   const designSpecs = designs.map(findDesign).filter((d): d is DesignSpec => d !== undefined);
-  for (const design of designSpecs) checkDesign(design, spec, profile, issues);
-  if (issues.length > 0 || profile === undefined) throw new ScenarioError(file, issues);
-  const totalVcpus = guests.reduce((sum, guest) => sum + guest.vcpus, 0);
+  const profiles: Record<string, ResolvedProfile> = {};
+  for (const design of designSpecs) {
+    const ref = profileRef(spec.profile, design);
+    if (!(ref in profiles)) {
+      const profile = loadProfile(ref, file === "" ? "." : dirname(file), issues);
+      if (profile !== undefined) profiles[ref] = profile;
+    }
+    checkDesign(design, spec, profiles[ref], issues);
+  }
+  if (issues.length > 0) throw new ScenarioError(file, issues);
+  // Enough pCPUs for every vCPU and every backend thread a design may start (one per
+  // guest that uses virtio), so by default nothing waits for a pCPU under any design.
+  const hostThreads = guests.reduce((sum, guest) => sum + guest.vcpus, 0) +
+    guests.filter(usesVirtio).length;
   return {
     file,
-    profile,
+    profiles,
     scenario: {
       name: spec.name,
       description: spec.description,
       seed: options.seed ?? spec.seed,
-      host: {
-        pcpus: spec.host.pcpus ?? totalVcpus,
-        clockGHz: spec.host.clockGHz ?? profile.clockGHz,
-      },
+      host: { ...spec.host, pcpus: spec.host.pcpus ?? hostThreads },
       profile: spec.profile,
       guests,
       designs: [...designs],
       stop: spec.stop,
     },
   };
+}
+
+/** True when a guest's workloads send virtio requests (it then needs a backend thread). */
+export function usesVirtio(guest: { workloads: WorkloadSpec[] }): boolean {
+  return guest.workloads.some((w) => workloadOperations(w).includes("virtio-rr"));
 }
 
 function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
@@ -179,6 +221,9 @@ function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
       name,
       vcpus: guest.vcpus,
       memoryMiB: guest.memoryMiB,
+      hostPageSize: guest.hostPageSize,
+      timerHz: guest.timerHz,
+      network: guest.network,
       workloads: guest.workloads,
     };
     if (guest.platform !== undefined) resolved.platform = guest.platform;

@@ -5,16 +5,20 @@
  * @module
  */
 
-import { FifoServer, RngStreams, Simulator } from "../engine/mod.ts";
-import { vcpuLoop } from "../kvm/vcpu_loop.ts";
-import { Vm } from "../kvm/vm.ts";
+import { RngStreams, Simulator } from "../engine/mod.ts";
+import { CpuPool } from "../host/cpu_pool.ts";
+import type { HostThread } from "../host/thread.ts";
+import { vcpuLoop } from "../kvm/guest.ts";
+import type { VcpuHostConfig } from "../kvm/vcpu.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
+import { type BackendKind, BackendThread, VirtioNet } from "../kvm/virtio.ts";
+import { type HostEnv, Vm } from "../kvm/vm.ts";
 import { Recorder } from "../report/recorder.ts";
 import { buildSummary, type StopOutcome, type Summary } from "../report/summary.ts";
 import { SequenceProgram } from "../workloads/program.ts";
 import { createProgram, type WorkloadSpec } from "../workloads/workloads.ts";
 import { findDesign, findPlatform, guestDesign } from "./catalog.ts";
-import type { LoadedScenario } from "./load.ts";
+import { designSetup, type LoadedScenario, usesVirtio } from "./load.ts";
 
 /** Options of {@linkcode simulate}. */
 export interface SimulateOptions {
@@ -27,6 +31,8 @@ export interface SimulationResult {
   summary: Summary;
   /** The vCPU threads, for tests that inspect accounts directly. */
   vcpus: Vcpu[];
+  /** The other host threads (backends, daemons). */
+  threads: HostThread[];
 }
 
 /** Runs `loaded` under design `designName` (which must be valid for it). */
@@ -35,18 +41,34 @@ export function simulate(
   designName: string,
   options: SimulateOptions = {},
 ): SimulationResult {
-  const { scenario, profile } = loaded;
   const design = findDesign(designName);
   if (design === undefined) {
     throw new Error(`Cannot simulate design ${designName}: it is not in the catalogue`);
   }
+  const { scenario, profile } = designSetup(loaded, designName);
+  const host = scenario.host;
   const sim = new Simulator();
   const rngs = new RngStreams(scenario.seed);
   const recorder = new Recorder();
-  const costs = profile.cyclesById;
-  const cyclesPerMs = scenario.host.clockGHz * 1e6;
-  const pcpus = new FifoServer(sim, "host/pcpus", scenario.host.pcpus, "pcpu-pool");
-  recorder.addResource(pcpus.stats);
+  const cyclesPerSecond = host.clockGHz * 1e9;
+  const cyclesPerMs = cyclesPerSecond / 1e3;
+  const cyclesPerUs = cyclesPerSecond / 1e6;
+  const pool = new CpuPool(sim, host.pcpus, Math.round(host.timesliceUs * cyclesPerUs));
+  recorder.addResource(pool.stats);
+  const config: VcpuHostConfig = {
+    postedInterrupts: host.postedInterrupts,
+    ipiVirtualization: host.ipiVirtualization,
+    haltPollCycles: Math.round(host.haltPollUs * cyclesPerUs),
+  };
+  const env: HostEnv = { sim, costs: profile.cyclesById, pool, config };
+  const threads: HostThread[] = [];
+  const startBackend = (name: string, kind: BackendKind, vm?: Vm) => {
+    const thread = new BackendThread(env, name, kind, kind === "vmm" ? vm?.vmmLock : undefined);
+    threads.push(thread);
+    thread.start(thread.run());
+    return thread;
+  };
+  let daemon: BackendThread | undefined;
   const stopWhenComplete = scenario.stop.when === "workloads-complete";
   let running = 0;
   const onFinished = () => {
@@ -54,10 +76,28 @@ export function simulate(
   };
   const vcpus: Vcpu[] = [];
   for (const guest of scenario.guests) {
-    const vm = new Vm(sim, costs, guest.name, guest.vcpus, guest.memoryMiB);
-    recorder.addResource(vm.vmmLock.stats);
+    const vm = new Vm(env, {
+      name: guest.name,
+      vcpus: guest.vcpus,
+      memoryMiB: guest.memoryMiB,
+      hostPageSize: guest.hostPageSize,
+      timerHz: guest.timerHz,
+    }, cyclesPerSecond);
+    for (const stats of [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats]) {
+      recorder.addResource(stats);
+    }
     const effective = guestDesign(design, guest.platform);
     const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices);
+    for (const vcpu of vm.vcpus) vcpu.platform = platformVm;
+    if (usesVirtio(guest)) {
+      const kind = effective.choices.virtio ?? "vhost";
+      const backend = kind === "daemon"
+        ? (daemon ??= startBackend("host/net-daemon", "daemon"))
+        : kind === "vhost"
+        ? startBackend(`${vm.name}/vhost`, "vhost")
+        : startBackend(`${vm.name}/iothread`, "vmm", vm);
+      vm.net = new VirtioNet(vm, backend, Math.round(guest.network.peerLatencyUs * cyclesPerUs));
+    }
     const runsOn = (workload: WorkloadSpec, index: number) =>
       workload.vcpus === "all" || workload.vcpus.includes(index);
     const workloadIds = guest.workloads.map((workload, i) =>
@@ -72,23 +112,21 @@ export function simulate(
     );
     for (const vcpu of vm.vcpus) {
       vcpus.push(vcpu);
-      const mine = guest.workloads.flatMap((workload, i) =>
-        runsOn(workload, vcpu.index) ? [i] : []
-      );
-      if (mine.length === 0) continue; // an idle vCPU: its whole run is charged as idle
-      const programs = mine.map((i) =>
-        createProgram(guest.workloads[i], {
-          rng: rngs.stream(`${guest.name}/vcpu${vcpu.index}/workload${i}`),
-          cyclesPerMs,
-        })
-      );
-      running++;
+      const mine = guest.workloads.flatMap((w, i) => runsOn(w, vcpu.index) ? [i] : []);
+      const program = mine.length === 0
+        ? undefined
+        : new SequenceProgram(mine.map((i) =>
+          createProgram(guest.workloads[i], {
+            rng: rngs.stream(`${guest.name}/vcpu${vcpu.index}/workload${i}`),
+            cyclesPerMs,
+          })
+        ));
+      if (program !== undefined) running++;
       vcpu.start(vcpuLoop({
         vcpu,
-        program: new SequenceProgram(programs),
+        vm,
+        program,
         workloadIds: mine.map((i) => workloadIds[i]),
-        platform: platformVm,
-        pcpus,
         recorder,
         onFinished,
       }));
@@ -106,18 +144,20 @@ export function simulate(
     ? "time-limit"
     : "time";
   // A thread may have charged private steps past the stop time; close every account there.
+  const all: HostThread[] = [...vcpus, ...threads];
   let endCycles = result.nowCycles;
-  for (const vcpu of vcpus) endCycles = Math.max(endCycles, vcpu.cursorCycles);
-  for (const vcpu of vcpus) vcpu.finalize(endCycles);
+  for (const thread of all) endCycles = Math.max(endCycles, thread.cursorCycles);
+  for (const thread of all) thread.finalize(endCycles);
   const summary = buildSummary({
     scenario,
     design,
     profile,
     vcpus,
+    threads,
     recorder,
     endCycles,
     stop,
     events: sim.eventsProcessed,
   });
-  return { summary, vcpus };
+  return { summary, vcpus, threads };
 }

@@ -6,8 +6,18 @@
  */
 
 import { WORKLOAD_SCHEMA } from "../workloads/workloads.ts";
-import { DEFAULT_DESIGN, DEFAULT_PROFILE, DESIGN_NAMES, PLATFORM_NAMES } from "./catalog.ts";
-import { array, choice, type Infer, integer, number, object, optional, string } from "./schema.ts";
+import { DEFAULT_DESIGN, DESIGN_NAMES, PLATFORM_NAMES } from "./catalog.ts";
+import {
+  array,
+  boolean,
+  choice,
+  type Infer,
+  integer,
+  number,
+  object,
+  optional,
+  string,
+} from "./schema.ts";
 
 const SLUG = /^[a-z0-9][a-z0-9._-]*$/;
 const SLUG_DOC = "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
@@ -38,7 +48,8 @@ export const SCENARIO_SCHEMA = object({
     pcpus: optional(integer({
       min: 1,
       max: 4096,
-      doc: "Physical CPUs. Default: one per vCPU of all guests (no contention).",
+      doc: "Physical CPUs. Default: one per host thread (every vCPU and backend thread), " +
+        "so nothing waits for a pCPU.",
     })),
     clockGHz: optional(number({
       min: 0.1,
@@ -46,13 +57,37 @@ export const SCENARIO_SCHEMA = object({
       unit: "GHz",
       doc: "Clock that converts cycles to time. Default: the profile's clock.",
     })),
+    postedInterrupts: boolean({
+      default: true,
+      doc: "Interrupts reach a running guest without an exit (APICv/AVIC); off: every " +
+        "interrupt to a running vCPU kicks it out and is injected at entry.",
+    }),
+    ipiVirtualization: boolean({
+      default: false,
+      doc: "The CPU virtualizes ICR writes (Intel IPIv, AVIC): sending an IPI needs no exit.",
+    }),
+    haltPollUs: number({
+      min: 0,
+      max: 100000,
+      default: 200,
+      unit: "µs",
+      doc: "How long a halted vCPU polls before sleeping (KVM's halt_poll_ns; x86 default 200 µs).",
+    }),
+    timesliceUs: number({
+      min: 1,
+      max: 1000000,
+      default: 3000,
+      unit: "µs",
+      doc: "Time slice of the host scheduler when threads wait for pCPUs (estimate: CFS's " +
+        "3 ms minimum granularity on large hosts).",
+    }),
   }, { default: {}, doc: "The emulated host." }),
-  profile: string({
-    default: DEFAULT_PROFILE,
+  profile: optional(string({
     maxLength: 500,
     doc: "Cost profile: a shipped profile's name (`list` shows them) or a path to a JSON " +
-      "profile file, relative to the scenario file.",
-  }),
+      "profile file, relative to the scenario file. Default: each design's platform's own " +
+      "profile (intel-vmx for VMX, amd-svm for SVM).",
+  })),
   guests: array(
     object({
       name: optional(string({
@@ -74,6 +109,27 @@ export const SCENARIO_SCHEMA = object({
         unit: "MiB",
         doc: "Guest memory.",
       }),
+      hostPageSize: choice(["4K", "2M"], {
+        default: "4K",
+        doc: "Host pages backing guest memory: with 2M (THP, hugetlbfs) one fault maps 2 MiB.",
+      }),
+      timerHz: integer({
+        min: 0,
+        max: 10000,
+        default: 0,
+        unit: "Hz",
+        doc: "The guest kernel's periodic tick (e.g. 1000 for HZ=1000), busy or idle; 0: none.",
+      }),
+      network: object({
+        peerLatencyUs: number({
+          min: 0,
+          max: 1e6,
+          default: 20,
+          unit: "µs",
+          doc: "Time from a request leaving the host to its response arriving (the network " +
+            "and the peer, outside the simulated host).",
+        }),
+      }, { default: {}, doc: "The guest's virtio-net device (used by virtio-rr)." }),
       workloads: array(WORKLOAD_SCHEMA, {
         default: [],
         maxItems: 64,

@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
-import { Latch, type Process, Simulator } from "../../src/engine/mod.ts";
+import { Latch, type Process, Signal, Simulator } from "../../src/engine/mod.ts";
 
 Deno.test("processes advance the clock by the delays they yield", () => {
   const sim = new Simulator();
@@ -210,4 +210,25 @@ Deno.test("a cancelled timer that outlives its process is ignored, even after sl
   });
   sim.run();
   deepStrictEqual(log, ["short ends at 10", "late wakes at 5020"]);
+});
+
+Deno.test("a signal wakes its waiter and remembers a fire nobody waited for", () => {
+  const sim = new Simulator();
+  const work = new Signal();
+  const woke: number[] = [];
+  sim.process(
+    "worker",
+    function* () {
+      for (let i = 0; i < 3; i++) {
+        yield work;
+        woke.push(sim.now);
+        yield 10;
+      }
+    }(),
+  );
+  sim.call(5, () => work.fire()); // wakes the sleeping worker at 5
+  sim.call(12, () => work.fire()); // worker busy until 15: remembered, consumed at 15
+  sim.call(40, () => work.fire());
+  sim.run();
+  deepStrictEqual(woke, [5, 15, 40]);
 });

@@ -109,7 +109,7 @@ Deno.test("an in-kernel exit charges one exit, one dispatch, the handler and one
   strictEqual(p.VMEXIT.count, 1000);
   strictEqual(p.KVM_EXIT_DISPATCH.count, 1000);
   strictEqual(p.KVM_CPUID.count, 1000);
-  strictEqual(p.VMENTRY.count, 1000);
+  strictEqual(p.VMENTRY.count, 1000 + 1); // plus the first entry of KVM_RUN
   strictEqual(p.IOCTL_RET, undefined);
   strictEqual(p.IOCTL_ENTER, undefined);
   deepStrictEqual(summary.totals.exitsByReason, { CPUID: 1000 });
@@ -179,9 +179,14 @@ Deno.test("an overcommitted host makes vCPUs wait for pCPUs", () => {
   strictEqual(pcpus.capacity, 2);
   strictEqual(pcpus.contended, 2);
   strictEqual(summary.totals.byPrimitive.WAIT_PCPU.count, 2);
-  // Run to completion, two at a time: the run takes twice one vCPU's work.
+  // The work (41 us a vCPU) fits in one time slice: two vCPUs run, go idle (no halt
+  // polling while others wait), and the other two run. The run takes twice one vCPU's work
+  // plus the switches and the first pair's HLT on the way out.
   const oneVcpuCycles = 100 * summary.operations.cpuid.meanCycles;
-  strictEqual(summary.run.simulatedCycles, 2 * oneVcpuCycles);
+  const switches = 2 * (cost("CONTEXT_SWITCH") + cost("VMENTRY")) + cost("VMEXIT") +
+    cost("KVM_EXIT_DISPATCH") + cost("KVM_HLT") + cost("VCPU_PUT");
+  strictEqual(summary.run.simulatedCycles, 2 * oneVcpuCycles + switches);
+  strictEqual(summary.totals.byPrimitive.HALT_POLL, undefined);
 });
 
 Deno.test("mix workloads hit their rates and stop at their duration", () => {
@@ -203,7 +208,11 @@ Deno.test("mix workloads hit their rates and stop at their duration", () => {
   ok(ops > 5400 && ops < 6000, `ops ${ops}`);
   const share = summary.operations.cpuid.count / ops;
   ok(Math.abs(share - 2 / 3) < 0.03, `cpuid share ${share}`);
-  strictEqual(summary.run.simulatedCycles, 20 * 2.5e6);
+  // The workload starts after the thread is switched in and first enters the guest.
+  strictEqual(
+    summary.run.simulatedCycles,
+    cost("CONTEXT_SWITCH") + cost("VMENTRY") + 20 * 2.5e6,
+  );
   strictEqual(summary.workloads[0].finishedVcpus, 2);
 });
 

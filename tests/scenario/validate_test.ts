@@ -1,5 +1,7 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { loadScenario, ScenarioError } from "../../src/scenario/load.ts";
+import { OPERATION_NAMES } from "../../src/host/operations.ts";
+import { DESIGN_NAMES, SHIPPED_PROFILES } from "../../src/scenario/catalog.ts";
+import { designSetup, loadScenario, ScenarioError } from "../../src/scenario/load.ts";
 import { load, scenario } from "../helpers.ts";
 
 /** The issues `attempt` raises, as "path: message" lines ([] when it succeeds). */
@@ -12,6 +14,10 @@ function issuesOf(attempt: () => unknown): string[] {
   }
   return [];
 }
+
+/** The quoted, comma-separated list a message shows for a catalogue. */
+const quoted = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(", ");
+const GUEST_FIELDS = "name, platform, vcpus, memoryMiB, hostPageSize, timerHz, network, workloads";
 
 /** The issues a scenario raises. */
 function problems(json: unknown, designs?: string[]): string[] {
@@ -46,7 +52,7 @@ const TABLE: [string, unknown, string[]][] = [
     "guests[0].vcpus: expected an integer from 1 to 1024, got 1.5",
   ]],
   ["misspelled field", guest({ vcpu: 2 }), [
-    'guests[0].vcpu: unknown field; allowed: name, platform, vcpus, memoryMiB, workloads (did you mean "vcpus"?)',
+    `guests[0].vcpu: unknown field; allowed: ${GUEST_FIELDS} (did you mean "vcpus"?)`,
   ]],
   ["missing name", { guests: [{ vcpus: 1 }], stop: { when: "time" } }, [
     "name: required field is missing (expected a name of lowercase letters, digits, '.', '_' and '-', starting with a letter or digit of at most 64 characters)",
@@ -64,7 +70,9 @@ const TABLE: [string, unknown, string[]][] = [
     'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", got "lop" (did you mean "loop"?)',
   ]],
   ["unknown operation", workload({ operation: "cpu-id" }), [
-    'guests[0].workloads[0].operation: expected one of "cpuid", "hypercall", "pio-read", "pio-write", got "cpu-id" (did you mean "cpuid"?)',
+    `guests[0].workloads[0].operation: expected one of ${
+      quoted(OPERATION_NAMES)
+    }, got "cpu-id" (did you mean "cpuid"?)`,
   ]],
   ["field of another workload kind", workload({ ratePerSec: 5 }), [
     "guests[0].workloads[0].ratePerSec: unknown field; allowed: kind, operation, iterations, guestCyclesBetween, vcpus",
@@ -101,7 +109,9 @@ const TABLE: [string, unknown, string[]][] = [
     'stop.when: is "workloads-complete" but no guest has a workload; add one or use "time"',
   ]],
   ["unknown design", scenario({ designs: ["vmx.io-in-kernal"] }), [
-    'designs[0]: expected one of "vmx.io-in-kernel", "vmx.io-in-vmm", got "vmx.io-in-kernal" (did you mean "vmx.io-in-kernel"?)',
+    `designs[0]: expected one of ${
+      quoted(DESIGN_NAMES)
+    }, got "vmx.io-in-kernal" (did you mean "vmx.io-in-kernel"?)`,
   ]],
   [
     "duplicate guest names",
@@ -114,7 +124,9 @@ const TABLE: [string, unknown, string[]][] = [
     ['guests[1].name: duplicate guest name "a" (also guests[0])'],
   ],
   ["unknown profile", scenario({ profile: "intel-vmz" }), [
-    'profile: expected a shipped profile ("intel-vmx") or a path to a .json profile file, got "intel-vmz" (did you mean "intel-vmx"?)',
+    `profile: expected a shipped profile (${
+      quoted(SHIPPED_PROFILES.map((p) => p.name))
+    }) or a path to a .json profile file, got "intel-vmz" (did you mean "intel-vmx"?)`,
   ]],
   ["missing profile file", scenario({ profile: "does-not-exist.json" }), [
     "profile: cannot load profile file does-not-exist.json: no such file",
@@ -143,7 +155,7 @@ Deno.test("validation lists every problem at once", () => {
   });
   deepStrictEqual(found, [
     'seed: expected an integer from 0 to 4294967295, got "one"',
-    "guests[0].extra: unknown field; allowed: name, platform, vcpus, memoryMiB, workloads",
+    `guests[0].extra: unknown field; allowed: ${GUEST_FIELDS}`,
     "guests[0].vcpus: expected an integer from 1 to 1024, got 0",
     "guests[0].memoryMiB: expected an integer from 1 to 16777216, got -1",
     "designs: expected a list of 1 to 32 items, got 0 items",
@@ -152,12 +164,13 @@ Deno.test("validation lists every problem at once", () => {
 
 Deno.test("a design given on the command line is validated like the scenario's", () => {
   deepStrictEqual(problems(scenario(), ["vmx.kernel"]), [
-    '--design: expected one of "vmx.io-in-kernel", "vmx.io-in-vmm", got "vmx.kernel"',
+    `--design: expected one of ${quoted(DESIGN_NAMES)}, got "vmx.kernel"`,
   ]);
 });
 
 Deno.test("defaults are filled in and reported in the resolved scenario", () => {
-  const { scenario: resolved, profile } = load(scenario());
+  const loaded = load(scenario());
+  const { scenario: resolved, profile } = designSetup(loaded, loaded.scenario.designs[0]);
   strictEqual(resolved.host.pcpus, 2);
   strictEqual(resolved.host.clockGHz, profile.clockGHz);
   strictEqual(resolved.guests[0].name, "vm0");
@@ -179,8 +192,8 @@ Deno.test("a profile file overrides only what it names", () => {
       }),
     );
     Deno.writeTextFileSync(`${dir}/s.json`, JSON.stringify(scenario({ profile: "mine.json" })));
-    const base = load(scenario()).profile;
-    const mine = loadScenario(`${dir}/s.json`).profile;
+    const base = designSetup(load(scenario()), "vmx.io-in-kernel").profile;
+    const mine = designSetup(loadScenario(`${dir}/s.json`), "vmx.io-in-kernel").profile;
     strictEqual(mine.name, "my-host");
     strictEqual(mine.costs.VMEXIT!.cycles, 500);
     strictEqual(mine.costs.VMEXIT!.from, "my-host");

@@ -1,0 +1,117 @@
+/**
+ * The guest side: how a guest kernel carries out each guest operation with the platform's
+ * instructions, and the life of a vCPU thread — take a pCPU, enter the guest, run the
+ * program (guest compute, then an operation, ...), then idle in HLT like an idle kernel.
+ *
+ * @module
+ */
+
+import { OP, OP_DONE, OP_NONE } from "../host/operations.ts";
+import type { Flow } from "../host/thread.ts";
+import type { Recorder } from "../report/recorder.ts";
+import type { SequenceProgram } from "../workloads/program.ts";
+import { INSN } from "./platform.ts";
+import type { Vcpu } from "./vcpu.ts";
+import type { Vm } from "./vm.ts";
+
+/** Instruction for each operation that is a single instruction, or -1. */
+const SINGLE_INSN: Int32Array = (() => {
+  const table = new Int32Array(Object.keys(OP).length).fill(-1);
+  table[OP.cpuid] = INSN.CPUID;
+  table[OP.hypercall] = INSN.HYPERCALL;
+  table[OP["pio-read"]] = INSN.PIO_READ;
+  table[OP["pio-write"]] = INSN.PIO_WRITE;
+  table[OP["mmio-read"]] = INSN.MMIO_READ;
+  table[OP["mmio-write"]] = INSN.MMIO_WRITE;
+  table[OP["msr-read"]] = INSN.MSR_READ;
+  table[OP["msr-write"]] = INSN.MSR_WRITE;
+  return table;
+})();
+
+/**
+ * Carries out guest operation `op` on `vcpu`, then runs the handlers of interrupts
+ * delivered on the way (they are part of what the guest observes).
+ */
+export function* performOperation(vcpu: Vcpu, vm: Vm, op: number): Flow {
+  const platform = vcpu.platform;
+  const insn = SINGLE_INSN[op];
+  if (insn >= 0) {
+    yield* platform.execute(vcpu, insn, 0);
+  } else {
+    switch (op) {
+      case OP["tsc-deadline"]:
+        yield* platform.execute(vcpu, INSN.TSC_DEADLINE, 0); // a deadline already passed
+        break;
+      case OP.ipi: {
+        const target = (vcpu.index + 1) % vm.vcpus.length;
+        vcpu.ipiAck.clear();
+        yield* platform.execute(vcpu, INSN.ICR_WRITE, target);
+        yield* vcpu.spinUntil(vcpu.ipiAck);
+        break;
+      }
+      case OP["self-ipi-hlt"]:
+        vcpu.guestIrqsMasked = true; // cli; self-IPI; then sti; hlt
+        yield* platform.execute(vcpu, INSN.ICR_WRITE, vcpu.index);
+        vcpu.guestIrqsMasked = false;
+        yield* vcpu.halt();
+        break;
+      case OP["virtio-rr"]: {
+        const request = vm.net!.post(vcpu);
+        yield* platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
+        yield* vcpu.idleUntil(request.done);
+        break;
+      }
+      case OP.touch:
+        yield* platform.execute(vcpu, INSN.MEM_TOUCH, vm.nextTouch(vcpu));
+        break;
+      default:
+        throw new Error(`${vcpu.name} cannot perform guest operation ${op}`);
+    }
+  }
+  yield* vcpu.guestInterrupts();
+}
+
+/** Everything a vCPU thread works with. */
+export interface VcpuLoopEnv {
+  vcpu: Vcpu;
+  vm: Vm;
+  /** The vCPU's program, or undefined for a vCPU with nothing to do. */
+  program: SequenceProgram | undefined;
+  /** Global workload id of each program in the sequence. */
+  workloadIds: number[];
+  recorder: Recorder;
+  /** Called once when the program has ended. */
+  onFinished: () => void;
+}
+
+/** The vCPU thread's body. */
+export function* vcpuLoop(env: VcpuLoopEnv): Flow {
+  const { vcpu, vm, program, recorder, workloadIds } = env;
+  yield* vcpu.takeCpu();
+  vm.startTick(vcpu);
+  yield* vcpu.enterGuest(); // the first KVM_RUN
+  if (program !== undefined) {
+    const latency = recorder.operationLatency;
+    const workloads = recorder.workloads;
+    let current = program.current;
+    for (;;) {
+      const op = program.next(vcpu.cursorCycles);
+      while (current < program.current) workloads[workloadIds[current++]].finishedVcpus++;
+      // Always run (and so yield) once per operation, even for zero compute.
+      yield* vcpu.runGuest(program.gapCycles);
+      if (op === OP_DONE) break;
+      if (op === OP_NONE) continue;
+      const start = vcpu.cursorCycles;
+      yield* performOperation(vcpu, vm, op);
+      latency[op].record(vcpu.cursorCycles - start);
+      workloads[workloadIds[current]].operations++;
+    }
+    env.onFinished();
+    yield* vcpu.pause(); // the run may end here (all workloads complete)
+  }
+  // Nothing (more) to do: the guest's idle loop halts until interrupts wake it.
+  for (;;) {
+    yield* vcpu.halt();
+    yield* vcpu.guestInterrupts();
+  }
+}

@@ -1,0 +1,179 @@
+/**
+ * A virtio network device and the host threads that serve it.
+ *
+ * A request's life: the guest posts it on its queue (no exit) and writes the queue's
+ * notify register (an exit; the platform decides where it is handled). A backend thread
+ * takes it off the queue and sends it (TX); the peer answers after the network's latency;
+ * the backend puts the response in the queue (RX) and raises the queue's interrupt through
+ * an irqfd. The guest's interrupt handler completes the request.
+ *
+ * Backends:
+ * - `vhost`: an in-kernel worker thread per VM (vhost-net);
+ * - `vmm`: the VMM's I/O thread per VM, under the VMM's device lock (QEMU's virtio-net);
+ * - `daemon`: one userspace daemon thread for every VM on the host (a vhost-user switch).
+ *
+ * @module
+ */
+
+import { type Mutex, Signal } from "../engine/mod.ts";
+import { P } from "../host/primitives.ts";
+import { type Flow, HostThread } from "../host/thread.ts";
+import { GuestFlag, type IrqSource } from "./irq.ts";
+import type { HostEnv, Vm } from "./vm.ts";
+import type { Vcpu } from "./vcpu.ts";
+
+/** Where a VM's virtio requests are processed. */
+export type BackendKind = "vhost" | "vmm" | "daemon";
+
+/** One outstanding request of a vCPU (each vCPU has at most one in flight). */
+export interface VirtioRequest {
+  readonly device: VirtioNet;
+  readonly queue: number;
+  /** Set by the guest's interrupt handler when the response has been processed. */
+  readonly done: GuestFlag;
+}
+
+const TX = 0;
+const RX = 1;
+
+/** A thread that processes virtio work items: an in-kernel worker, a VMM I/O thread, a daemon. */
+export class BackendThread extends HostThread {
+  readonly backend: BackendKind;
+  readonly #items: VirtioRequest[] = [];
+  readonly #phases: number[] = [];
+  #head = 0;
+  readonly #work = new Signal();
+  /** The VMM's device lock, taken while processing (QEMU's main loop holds the BQL). */
+  readonly #lock: Mutex | undefined;
+
+  constructor(env: HostEnv, name: string, backend: BackendKind, lock?: Mutex) {
+    super(env.sim, env.costs, env.pool, name, backend === "vhost" ? "kernel" : backend);
+    this.backend = backend;
+    this.#lock = lock;
+  }
+
+  /** Queues work; wakes the thread if it sleeps (`by` pays for the wake-up). */
+  submit(request: VirtioRequest, phase: number, by: HostThread | undefined): void {
+    this.#items.push(request);
+    this.#phases.push(phase);
+    if (this.#work.waiting) by?.step(P.KVM_WAKE);
+    this.#work.fire();
+  }
+
+  /** The thread's body: sleep until there is work, then process everything queued. */
+  *run(): Flow {
+    yield* this.takeCpu();
+    for (;;) {
+      while (this.#head < this.#items.length) {
+        const request = this.#items[this.#head];
+        const phase = this.#phases[this.#head];
+        this.#head++;
+        yield* this.#process(request, phase);
+        yield* this.reschedule();
+      }
+      this.#items.length = 0;
+      this.#phases.length = 0;
+      this.#head = 0;
+      yield* this.sleep(this.#work, P.IDLE);
+    }
+  }
+
+  *#process(request: VirtioRequest, phase: number): Flow {
+    const userspace = this.backend !== "vhost";
+    if (this.#lock !== undefined) yield* this.waitOn(this.#lock, P.WAIT_VMM_LOCK);
+    if (phase === TX) {
+      this.step(userspace ? P.VMM_VIRTIO_TX : P.VHOST_TX);
+      if (userspace) this.step(P.SYSCALL); // write to the tap device
+    } else {
+      if (userspace) this.step(P.SYSCALL); // read from the tap device
+      this.step(userspace ? P.VMM_VIRTIO_RX : P.VHOST_RX);
+      if (userspace) this.step(P.SYSCALL); // write the irqfd
+      this.step(P.IRQFD_SIGNAL);
+    }
+    yield* this.sync();
+    if (this.#lock !== undefined) this.#lock.release();
+    if (phase === TX) request.device.sent(request);
+    else request.device.complete(request, this);
+  }
+}
+
+/** A multi-queue virtio-net device: one queue (and interrupt) per vCPU. */
+export class VirtioNet {
+  readonly vm: Vm;
+  readonly backend: BackendThread;
+  readonly #peerLatencyCycles: number;
+  /** Interrupt id of each vCPU's queue. */
+  readonly #irqIds: number[];
+  /** Requests posted by the guest and not yet handed to the backend, per queue. */
+  readonly #posted: (VirtioRequest | undefined)[];
+  /** Requests whose response the guest has not handled yet, per queue. */
+  readonly #completed: VirtioRequest[][];
+  /** Each vCPU's reusable request (one in flight per vCPU). */
+  readonly requests: VirtioRequest[];
+
+  constructor(vm: Vm, backend: BackendThread, peerLatencyCycles: number) {
+    this.vm = vm;
+    this.backend = backend;
+    this.#peerLatencyCycles = peerLatencyCycles;
+    this.#posted = vm.vcpus.map(() => undefined);
+    this.#completed = vm.vcpus.map(() => []);
+    this.requests = vm.vcpus.map((_, queue) => ({ device: this, queue, done: new GuestFlag() }));
+    this.#irqIds = vm.vcpus.map((vcpu) => vcpu.addIrqSource(this.#queueIrq()));
+  }
+
+  /** Guest side: puts `vcpu`'s request on its queue (no exit yet); returns it. */
+  post(vcpu: Vcpu): VirtioRequest {
+    const request = this.requests[vcpu.index];
+    request.done.clear();
+    this.#posted[vcpu.index] = request;
+    return request;
+  }
+
+  /** The notify reached the backend (ioeventfd): hand it the queue's posted request. */
+  notify(queue: number, by: HostThread): void {
+    const request = this.#take(queue);
+    if (request !== undefined) this.backend.submit(request, TX, by);
+  }
+
+  /**
+   * The notify was handled on the vCPU's own thread, which sent the request itself (no
+   * ioeventfd): only the response comes back through the backend.
+   */
+  sentByVcpu(queue: number): void {
+    const request = this.#take(queue);
+    if (request !== undefined) this.sent(request);
+  }
+
+  /** @internal The request is on the wire: the response arrives after the peer's latency. */
+  sent(request: VirtioRequest): void {
+    this.vm.vcpus[0].sim.call(
+      this.#peerLatencyCycles,
+      () => this.backend.submit(request, RX, undefined),
+    );
+  }
+
+  /** @internal The response is in the queue: interrupt the guest. */
+  complete(request: VirtioRequest, by: HostThread): void {
+    this.#completed[request.queue].push(request);
+    this.vm.vcpus[request.queue].raiseIrq(this.#irqIds[request.queue], by);
+  }
+
+  #take(queue: number): VirtioRequest | undefined {
+    const request = this.#posted[queue];
+    this.#posted[queue] = undefined;
+    return request;
+  }
+
+  #queueIrq(): IrqSource {
+    const completed = this.#completed;
+    return {
+      name: "virtio-net",
+      *guestHandler(vcpu: Vcpu): Flow {
+        vcpu.step(P.GUEST_IO_IRQ);
+        const done = completed[vcpu.index];
+        for (const request of done) request.done.set();
+        done.length = 0;
+      },
+    };
+  }
+}
