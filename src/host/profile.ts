@@ -24,10 +24,23 @@ export interface CostSpec {
   basis: string;
 }
 
+/** A published (or measured) microbenchmark result a profile is calibrated on. */
+export interface Reference {
+  cycles: number;
+  /** `measured`: a published or user-measured figure; `derived`: computed from figures. */
+  kind: "measured" | "derived";
+  /** Citation, measurement or derivation. */
+  source: string;
+}
+
 /** A profile as declared (shipped, or loaded from a user's file). */
 export interface ProfileSpec {
   name: string;
   description: string;
+  /** Platform the costs were measured on ("vmx", "svm"); inherited from `base`. */
+  platform?: string;
+  /** Microbenchmark results the profile reproduces, by kvm-unit-tests test name. */
+  references?: Record<string, Reference>;
   /** Clock of the cycle counts, in GHz; inherited from `base` when absent. */
   clockGHz?: number;
   /** Where `clockGHz` comes from. */
@@ -41,6 +54,10 @@ export interface ProfileSpec {
 export interface ResolvedProfile {
   name: string;
   description: string;
+  /** Platform the costs were measured on, if any layer says. */
+  platform: string | undefined;
+  /** Microbenchmark results, later layers overriding earlier ones per test. */
+  references: Record<string, Reference>;
   clockGHz: number;
   clockBasis: string;
   /** Names of the profiles it was built from, this one first. */
@@ -70,6 +87,8 @@ export function resolveProfile(
     current = base;
   }
   const costs: ResolvedProfile["costs"] = {};
+  const references: Record<string, Reference> = {};
+  let platform: string | undefined;
   let clockGHz: number | undefined;
   let clockBasis = "";
   // Apply from the root base up, so later (more specific) profiles win.
@@ -77,6 +96,8 @@ export function resolveProfile(
     for (const [name, cost] of Object.entries(layer.costs) as [PrimitiveName, CostSpec][]) {
       costs[name] = { ...cost, from: layer.name };
     }
+    Object.assign(references, layer.references ?? {});
+    if (layer.platform !== undefined) platform = layer.platform;
     if (layer.clockGHz !== undefined) {
       clockGHz = layer.clockGHz;
       clockBasis = layer.clockBasis ?? `set by profile ${layer.name}`;
@@ -92,6 +113,8 @@ export function resolveProfile(
   return {
     name: spec.name,
     description: spec.description,
+    platform,
+    references,
     clockGHz,
     clockBasis,
     chain: chain.map((c) => c.name),

@@ -14,6 +14,7 @@ import { INTEL_VMX } from "./intel_vmx.ts";
 export const AMD_SVM: ProfileSpec = {
   name: "amd-svm",
   description: "AMD EPYC Genoa class, SVM on KVM; Intel cycle counts until measured",
+  platform: "svm",
   clockGHz: 2.7,
   clockBasis: "EPYC 9334 base clock (the CVM_eval figures in calibration.md were taken there)",
   costs: Object.fromEntries(

@@ -29,6 +29,7 @@ export const INTEL_FIGURES = {
 const F = INTEL_FIGURES;
 const CLOCK_GHZ = 2.5;
 
+/** Citations used by the profile's costs and references. */
 export const SOURCES = {
   christopherson: "S. Christopherson, kvm list 2024-12-09, Z1ecILHBlpkiAThl@google.com",
   vmcall:
@@ -59,12 +60,6 @@ const INL_FROM_QEMU = Math.round(INL_FROM_KERNEL * F.nestedInlQemu / F.nestedInl
 const IOCTL_CROSSING = 1250;
 const VMM_PIO = INL_FROM_QEMU - EXIT_ENTRY - 2 * IOCTL_CROSSING;
 const SYSCALL = Math.round(F.getpidNs * F.getpidGHz);
-
-/** The calibration targets the profile is built to reproduce (used by `calibrate`). */
-export const INTEL_TARGETS = {
-  inlFromKernel: INL_FROM_KERNEL,
-  inlFromQemu: INL_FROM_QEMU,
-};
 
 const estimate = (cycles: number, basis: string): CostSpec => ({
   cycles,
@@ -228,6 +223,29 @@ export const INTEL_VMX: ProfileSpec = {
   name: "intel-vmx",
   description:
     "Intel Xeon server (Skylake-SP..Sapphire Rapids class), VMX on KVM, host mitigations off",
+  platform: "vmx",
+  references: {
+    cpuid: { cycles: F.cpuid, kind: "measured", source: SOURCES.christopherson },
+    vmcall: { cycles: F.vmcall, kind: "measured", source: `Skylake-SP, ${SOURCES.vmcall}` },
+    inl_from_kernel: {
+      cycles: INL_FROM_KERNEL,
+      kind: "derived",
+      source: "no bare-metal figure: cpuid + the nested inl_from_kernel - cpuid gap " +
+        `(${SOURCES.bonzini})`,
+    },
+    inl_from_qemu: {
+      cycles: INL_FROM_QEMU,
+      kind: "derived",
+      source: `no bare-metal figure: inl_from_kernel x ${F.nestedInlQemu}/${F.nestedInlKernel}, ` +
+        `the nested pair's ratio (${SOURCES.bonzini})`,
+    },
+    ipi: { cycles: F.ipi, kind: "measured", source: `Skylake-SP, ${SOURCES.ipi}` },
+    tscdeadline_immed: {
+      cycles: F.tscdeadlineImmed,
+      kind: "measured",
+      source: `2494.75, Skylake-SP, ${SOURCES.tscdeadline}`,
+    },
+  },
   clockGHz: CLOCK_GHZ,
   clockBasis:
     "estimate: the Intel figures come from 2.0-2.5 GHz base-clock servers and vmexit counts TSC ticks (calibration.md section 2)",

@@ -111,6 +111,8 @@ export interface LoadOptions {
   designs?: string[];
   /** Use this seed instead of the scenario's. */
   seed?: number;
+  /** Run every design with this profile instead of resolving the scenario's reference. */
+  profile?: ResolvedProfile;
 }
 
 /** Reads and validates a scenario file. @throws ScenarioError listing every problem. */
@@ -160,9 +162,10 @@ export function checkScenario(
   const designSpecs = designs.map(findDesign).filter((d): d is DesignSpec => d !== undefined);
   const profiles: Record<string, ResolvedProfile> = {};
   for (const design of designSpecs) {
-    const ref = profileRef(spec.profile, design);
+    const ref = options.profile?.name ?? profileRef(spec.profile, design);
     if (!(ref in profiles)) {
-      const profile = loadProfile(ref, file === "" ? "." : dirname(file), issues);
+      const profile = options.profile ??
+        loadProfile(ref, file === "" ? "." : dirname(file), issues);
       if (profile !== undefined) profiles[ref] = profile;
     }
     checkDesign(design, spec, profiles[ref], issues);
@@ -180,7 +183,7 @@ export function checkScenario(
       description: spec.description,
       seed: options.seed ?? spec.seed,
       host: { ...spec.host, pcpus: spec.host.pcpus ?? hostThreads },
-      profile: spec.profile,
+      profile: options.profile?.name ?? spec.profile,
       guests,
       designs: [...designs],
       stop: spec.stop,
@@ -290,6 +293,17 @@ function checkDesign(
         `${design.name} needs`,
     });
   }
+}
+
+/**
+ * Resolves a profile reference (a shipped name or a .json file, relative to `baseDir`).
+ * @throws ScenarioError listing the problems.
+ */
+export function resolveProfileRef(ref: string, baseDir = "."): ResolvedProfile {
+  const issues: Issue[] = [];
+  const profile = loadProfile(ref, baseDir, issues);
+  if (profile === undefined) throw new ScenarioError(ref, issues);
+  return profile;
 }
 
 /** Resolves a profile reference: a shipped name, or a .json file relative to `baseDir`. */

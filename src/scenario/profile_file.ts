@@ -7,6 +7,7 @@
 
 import type { ProfileSpec } from "../host/profile.ts";
 import { FIXED_COST_PRIMITIVES } from "../host/primitives.ts";
+import { MICROBENCHMARK_NAMES } from "./microbenchmark_names.ts";
 import {
   choice,
   type Infer,
@@ -39,6 +40,23 @@ export const PROFILE_FILE_SCHEMA = object({
     doc: "Clock of the cycle counts. Default: the base's clock.",
   })),
   clockBasis: optional(string({ maxLength: 500, doc: "Where the clock figure comes from." })),
+  platform: optional(choice(["vmx", "svm"], {
+    doc: "Platform the costs were measured on (calibrate runs its microbenchmarks there). " +
+      "Default: the base's.",
+  })),
+  references: record(
+    MICROBENCHMARK_NAMES,
+    "a kvm-unit-tests vmexit test name",
+    object({
+      cycles: number({ min: 0, max: 1e12, unit: "cycles", doc: "The test's result." }),
+      kind: choice(["measured", "derived"], { doc: "measured, or derived from measurements." }),
+      source: string({ maxLength: 1000, doc: "Where the figure comes from." }),
+    }, { doc: "One microbenchmark result." }),
+    {
+      default: {},
+      doc: "Microbenchmark results the profile should reproduce (`calibrate` compares).",
+    },
+  ),
   costs: record(
     FIXED_COST_PRIMITIVES,
     "a primitive name",
@@ -72,5 +90,9 @@ export function checkProfileFile(
   if (checked.base !== undefined) spec.base = checked.base;
   if (checked.clockGHz !== undefined) spec.clockGHz = checked.clockGHz;
   if (checked.clockBasis !== undefined) spec.clockBasis = checked.clockBasis;
+  if (checked.platform !== undefined) spec.platform = checked.platform;
+  if (Object.keys(checked.references).length > 0) {
+    spec.references = checked.references as ProfileSpec["references"];
+  }
   return spec;
 }
