@@ -18,8 +18,11 @@ import type { Vcpu } from "./vcpu.ts";
 /** One interrupt vector of a vCPU. */
 export interface IrqSource {
   readonly name: string;
-  /** The guest's handler, run on `vcpu` in guest mode once the interrupt is delivered. */
-  guestHandler(vcpu: Vcpu): Flow;
+  /**
+   * The guest's handler, run on `vcpu` in guest mode once the interrupt is delivered;
+   * returns a flow when the handler must wait or exit, or nothing when it only charges steps.
+   */
+  guestHandler(vcpu: Vcpu): Flow | void;
 }
 
 /** A guest-memory flag one vCPU may wait on. */

@@ -268,7 +268,8 @@ export class Vcpu extends HostThread {
     while (this.pendingIrqs !== 0 && !this.guestIrqsMasked) {
       const id = 31 - Math.clz32(this.pendingIrqs & -this.pendingIrqs);
       this.pendingIrqs &= ~(1 << id);
-      yield* this.irqSources[id].guestHandler(this);
+      const flow = this.irqSources[id].guestHandler(this);
+      if (flow !== undefined) yield* flow;
     }
   }
 

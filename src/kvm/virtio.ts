@@ -168,7 +168,7 @@ export class VirtioNet {
     const completed = this.#completed;
     return {
       name: "virtio-net",
-      *guestHandler(vcpu: Vcpu): Flow {
+      guestHandler(vcpu: Vcpu): void {
         vcpu.step(P.GUEST_IO_IRQ);
         const done = completed[vcpu.index];
         for (const request of done) request.done.set();

@@ -113,17 +113,16 @@ export class Vm {
   }
 
   #timerSource(): IrqSource {
-    const vm = this;
     return {
       name: "lapic-timer",
-      *guestHandler(vcpu: Vcpu): Flow {
-        if (vm.tickCycles === 0) {
+      guestHandler: (vcpu: Vcpu): Flow | void => {
+        if (this.tickCycles === 0) {
           vcpu.step(P.GUEST_ISR);
           return;
         }
         // A tick: the guest's handler runs, then re-arms the deadline for the next tick.
         vcpu.step(P.GUEST_TICK);
-        yield* vcpu.platform.execute(vcpu, INSN.TSC_DEADLINE, vm.#nextTick(vcpu));
+        return vcpu.platform.execute(vcpu, INSN.TSC_DEADLINE, this.#nextTick(vcpu));
       },
     };
   }
