@@ -18,8 +18,8 @@ export interface CpuClient {
   readonly process: Process | undefined;
   /** End of the current time slice, set by the pool when the thread gets a pCPU. */
   sliceEndCycles: number;
-  /** True once asked to yield (and not yet rescheduled). */
-  readonly needResched: boolean;
+  /** True once asked to yield; the pool clears it when it grants a pCPU. */
+  needResched: boolean;
   /** Asks the thread to give up its pCPU at its next preemption point. */
   requestResched(): void;
   /** True while the thread only polls (a halted vCPU): it yields at once to a waiter. */
@@ -97,6 +97,7 @@ export class CpuPool {
       this.stats.granted(now - since);
       this.#running.add(next);
       next.sliceEndCycles = now + this.timesliceCycles;
+      next.needResched = false;
       next.process!.resume();
       this.#armPreemption();
       return;
@@ -108,18 +109,20 @@ export class CpuPool {
   #run(client: CpuClient, now: number): void {
     this.#running.add(client);
     client.sliceEndCycles = now + this.timesliceCycles;
+    client.needResched = false;
     this.stats.busy.set(now, this.#running.size);
   }
 
   /**
-   * While threads wait, makes sure the running thread whose slice ends first (other than
-   * `skip`, which was just asked) is asked to yield when its slice ends.
+   * While threads wait, makes sure the running thread whose slice ends first is asked to
+   * yield when its slice ends. Threads already asked are skipped; once every running thread
+   * has been asked, the next release re-arms.
    */
-  #armPreemption(skip?: CpuClient): void {
+  #armPreemption(): void {
     if (this.#preemptionArmed || this.queueLength === 0) return;
     let victim: CpuClient | undefined;
     for (const client of this.#running) {
-      if (client === skip) continue;
+      if (client.needResched) continue;
       if (victim === undefined || client.sliceEndCycles < victim.sliceEndCycles) victim = client;
     }
     if (victim === undefined) return;
@@ -130,7 +133,7 @@ export class CpuPool {
       if (this.queueLength === 0) return;
       if (this.#running.has(chosen)) chosen.requestResched();
       // Line up the next preemption: the chosen thread yields at its next preemption point.
-      this.#armPreemption(chosen);
+      this.#armPreemption();
     }, PRIORITY_URGENT);
   }
 

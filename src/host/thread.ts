@@ -146,7 +146,6 @@ export class HostThread implements CpuClient {
   *takeCpu(): Flow {
     yield* this.waitOn(this.#cpuRequest, P.WAIT_PCPU);
     this.onCpu = true;
-    this.needResched = false;
     this.step(P.CONTEXT_SWITCH);
   }
 

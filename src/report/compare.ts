@@ -72,8 +72,8 @@ const SECTION_TITLES: Record<CompareRow["section"], string> = {
   run: "Run",
   latency: "Guest operation latency",
   throughput: "Workload throughput",
-  domain: "Time by domain, all vCPUs",
-  primitive: "Time by primitive, all vCPUs (where the difference comes from)",
+  domain: "Time by domain, all threads (vCPUs and host threads)",
+  primitive: "Time by primitive, all threads (where the difference comes from)",
 };
 
 /** Renders a comparison as one table per section, deltas against the first design. */

@@ -21,11 +21,13 @@ export function renderSummary(summary: Summary): string {
     `${scenario.name} · design ${summary.design.name} · profile ${summary.profile.name} ` +
       `(${clockGHz} GHz) · seed ${summary.seed}`,
     `simulated ${decimal(run.simulatedMs, 3)} ms (${integer(run.simulatedCycles)} cycles), ` +
-      `ended by ${run.stop}, ${integer(run.events)} events, ${summary.vcpus.length} vCPUs`,
+      `ended by ${run.stop}, ${integer(run.events)} events, ${plural(summary.vcpus.length, "vCPU")}` +
+      (summary.threads.length > 0 ? ` and ${plural(summary.threads.length, "host thread")}` : ""),
     "",
   );
   const allTime = DOMAINS.reduce((sum, d) => sum + totals.byDomain[d], 0);
-  out.push("Time by domain, all vCPUs");
+  const scope = summary.threads.length > 0 ? "all threads" : "all vCPUs";
+  out.push(`Time by domain, ${scope}`);
   out.push(table(
     ["domain", "cycles", "share"],
     DOMAINS.filter((d) => totals.byDomain[d] > 0).map((d) => [
@@ -34,7 +36,7 @@ export function renderSummary(summary: Summary): string {
       percent(totals.byDomain[d], allTime),
     ]),
   ));
-  out.push("", "Time by primitive, all vCPUs");
+  out.push("", `Time by primitive, ${scope}`);
   out.push(table(
     ["primitive", "count", "cycles", "share", "cycles each"],
     Object.entries(totals.byPrimitive).map(([name, p]) => [
@@ -130,5 +132,21 @@ export function renderSummary(summary: Summary): string {
       ]),
     ));
   }
+  if (summary.threads.length > 0) {
+    const shown = DOMAINS.filter((d) => summary.threads.some((t) => t.byDomain[d] > 0));
+    out.push("", "Host threads, share of the run");
+    out.push(table(
+      ["thread", "kind", ...shown],
+      summary.threads.map((t) => [
+        t.name,
+        t.kind,
+        ...shown.map((d) => percent(t.byDomain[d], run.simulatedCycles)),
+      ]),
+    ));
+  }
   return out.join("\n");
+}
+
+function plural(count: number, noun: string): string {
+  return `${count} ${noun}${count === 1 ? "" : "s"}`;
 }
