@@ -115,16 +115,30 @@ export class HostThread implements CpuClient {
    * activity is then charged only up to the interruption), else undefined.
    */
   *spend(prim: number, cycles: number): Flow<unknown> {
-    const start = this.cursorCycles;
+    const cause = yield this.beginActivity(prim, cycles);
+    this.endActivity();
+    return cause;
+  }
+
+  /**
+   * The first half of {@linkcode spend}, for hot paths that yield themselves: marks the
+   * activity open and returns the delay to yield. Call {@linkcode endActivity} after.
+   */
+  beginActivity(prim: number, cycles: number): number {
     this.#openPrim = prim;
-    const cause = yield start - this.sim.now + cycles;
+    return this.cursorCycles - this.sim.now + cycles;
+  }
+
+  /** The second half of {@linkcode spend}: charges the activity up to the current time. */
+  endActivity(): void {
+    const prim = this.#openPrim;
     this.#openPrim = -1;
+    const start = this.cursorCycles;
     // An interrupt never lands before the activity starts (senders respect local time).
     const end = Math.max(this.sim.now, start);
     this.primCycles[prim] += end - start;
     this.primCounts[prim]++;
     this.cursorCycles = end;
-    return cause;
   }
 
   /** Waits on `waitable` from the local time, charging the wait to `prim`. */

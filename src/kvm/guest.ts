@@ -68,7 +68,7 @@ export function* performOperation(vcpu: Vcpu, vm: Vm, op: number): Flow {
         throw new Error(`${vcpu.name} cannot perform guest operation ${op}`);
     }
   }
-  yield* vcpu.guestInterrupts();
+  if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
 }
 
 /** Everything a vCPU thread works with. */
@@ -112,6 +112,6 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
   // Nothing (more) to do: the guest's idle loop halts until interrupts wake it.
   for (;;) {
     yield* vcpu.halt();
-    yield* vcpu.guestInterrupts();
+    if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
   }
 }

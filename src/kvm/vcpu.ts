@@ -187,7 +187,8 @@ export class Vcpu extends HostThread {
     for (;;) {
       if (this.#eventWaiting()) yield* this.#handleEvent();
       const start = this.cursorCycles;
-      const cause = yield* this.#guestStretch(P.GUEST, remaining, GUEST);
+      const cause = yield this.#beginStretch(P.GUEST, remaining, GUEST);
+      this.#endStretch();
       if (cause === undefined) return;
       remaining -= this.cursorCycles - start;
       yield* this.#handleEvent();
@@ -203,7 +204,8 @@ export class Vcpu extends HostThread {
         continue;
       }
       flag.spinBy(this);
-      const cause = yield* this.#guestStretch(P.GUEST, SPIN_LIMIT_CYCLES, GUEST);
+      const cause = yield this.#beginStretch(P.GUEST, SPIN_LIMIT_CYCLES, GUEST);
+      this.#endStretch();
       flag.spinBy(undefined);
       if (cause === undefined) throw new Error(`${this.name} spun ${SPIN_LIMIT_CYCLES} cycles`);
       yield* this.#handleEvent();
@@ -214,7 +216,7 @@ export class Vcpu extends HostThread {
   *idleUntil(flag: GuestFlag): Flow {
     while (!flag.isSet) {
       yield* this.halt();
-      yield* this.guestInterrupts();
+      if (this.pendingIrqs !== 0) yield* this.guestInterrupts();
     }
   }
 
@@ -230,7 +232,8 @@ export class Vcpu extends HostThread {
       let woken = false;
       // Poll only while nothing else wants the pCPU (KVM checks single_task_running()).
       if (this.config.haltPollCycles > 0 && !this.needResched && this.pool.queueLength === 0) {
-        yield* this.#guestStretch(P.HALT_POLL, this.config.haltPollCycles, POLL);
+        yield this.#beginStretch(P.HALT_POLL, this.config.haltPollCycles, POLL);
+        this.#endStretch();
         woken = this.pendingIrqs !== 0;
       }
       if (!woken) {
@@ -304,14 +307,20 @@ export class Vcpu extends HostThread {
     yield* this.guestInterrupts();
   }
 
-  /** An interruptible stretch of guest time or halt polling, charged to `prim`. */
-  *#guestStretch(prim: number, cycles: number, mode: number): Flow<unknown> {
+  /**
+   * Starts an interruptible stretch of guest time or halt polling, charged to `prim`;
+   * returns the delay the caller yields (an event cuts it short), then {@linkcode #endStretch}.
+   */
+  #beginStretch(prim: number, cycles: number, mode: number): number {
     this.#mode = mode;
     this.#spendStart = this.cursorCycles;
     this.#interrupted = false;
-    const cause = yield* this.spend(prim, cycles);
+    return this.beginActivity(prim, cycles);
+  }
+
+  #endStretch(): void {
+    this.endActivity();
     this.#mode = HOST;
-    return cause;
   }
 }
 

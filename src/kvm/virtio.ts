@@ -8,7 +8,8 @@
  * an irqfd. The guest's interrupt handler completes the request.
  *
  * Backends:
- * - `vhost`: an in-kernel worker thread per VM (vhost-net);
+ * - `vhost`: an in-kernel worker thread per queue (multiqueue vhost-net: one vhost device,
+ *   and so one worker, per queue pair);
  * - `vmm`: the VMM's I/O thread per VM, under the VMM's device lock (QEMU's virtio-net);
  * - `daemon`: one userspace daemon thread for every VM on the host (a vhost-user switch).
  *
@@ -100,7 +101,8 @@ export class BackendThread extends HostThread {
 /** A multi-queue virtio-net device: one queue (and interrupt) per vCPU. */
 export class VirtioNet {
   readonly vm: Vm;
-  readonly backend: BackendThread;
+  /** The backend thread serving each queue. */
+  readonly backends: readonly BackendThread[];
   readonly #peerLatencyCycles: number;
   /** Interrupt id of each vCPU's queue. */
   readonly #irqIds: number[];
@@ -111,9 +113,9 @@ export class VirtioNet {
   /** Each vCPU's reusable request (one in flight per vCPU). */
   readonly requests: VirtioRequest[];
 
-  constructor(vm: Vm, backend: BackendThread, peerLatencyCycles: number) {
+  constructor(vm: Vm, backends: readonly BackendThread[], peerLatencyCycles: number) {
     this.vm = vm;
-    this.backend = backend;
+    this.backends = backends;
     this.#peerLatencyCycles = peerLatencyCycles;
     this.#posted = vm.vcpus.map(() => undefined);
     this.#completed = vm.vcpus.map(() => []);
@@ -132,7 +134,7 @@ export class VirtioNet {
   /** The notify reached the backend (ioeventfd): hand it the queue's posted request. */
   notify(queue: number, by: HostThread): void {
     const request = this.#take(queue);
-    if (request !== undefined) this.backend.submit(request, TX, by);
+    if (request !== undefined) this.backends[queue].submit(request, TX, by);
   }
 
   /**
@@ -148,7 +150,7 @@ export class VirtioNet {
   sent(request: VirtioRequest): void {
     this.vm.vcpus[0].sim.call(
       this.#peerLatencyCycles,
-      () => this.backend.submit(request, RX, undefined),
+      () => this.backends[request.queue].submit(request, RX, undefined),
     );
   }
 

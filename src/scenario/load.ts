@@ -171,10 +171,13 @@ export function checkScenario(
     checkDesign(design, spec, profiles[ref], issues);
   }
   if (issues.length > 0) throw new ScenarioError(file, issues);
-  // Enough pCPUs for every vCPU and every backend thread a design may start (one per
-  // guest that uses virtio), so by default nothing waits for a pCPU under any design.
-  const hostThreads = guests.reduce((sum, guest) => sum + guest.vcpus, 0) +
-    guests.filter(usesVirtio).length;
+  // Enough pCPUs for every vCPU and every backend thread a design may start (at most one
+  // per queue, i.e. per vCPU, of a guest that uses virtio), so by default nothing waits
+  // for a pCPU under any design.
+  const hostThreads = guests.reduce(
+    (sum, guest) => sum + guest.vcpus * (usesVirtio(guest) ? 2 : 1),
+    0,
+  );
   return {
     file,
     profiles,

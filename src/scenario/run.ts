@@ -91,12 +91,17 @@ export function simulate(
     for (const vcpu of vm.vcpus) vcpu.platform = platformVm;
     if (usesVirtio(guest)) {
       const kind = effective.choices.virtio ?? "vhost";
-      const backend = kind === "daemon"
-        ? (daemon ??= startBackend("host/net-daemon", "daemon"))
-        : kind === "vhost"
-        ? startBackend(`${vm.name}/vhost`, "vhost")
-        : startBackend(`${vm.name}/iothread`, "vmm", vm);
-      vm.net = new VirtioNet(vm, backend, Math.round(guest.network.peerLatencyUs * cyclesPerUs));
+      // vhost: a worker per queue; QEMU: its one I/O thread; daemon: one for the host.
+      let perQueue: BackendThread[];
+      if (kind === "vhost") {
+        perQueue = vm.vcpus.map((vcpu) => startBackend(`${vm.name}/vhost${vcpu.index}`, "vhost"));
+      } else {
+        const shared = kind === "daemon"
+          ? (daemon ??= startBackend("host/net-daemon", "daemon"))
+          : startBackend(`${vm.name}/iothread`, "vmm", vm);
+        perQueue = vm.vcpus.map(() => shared);
+      }
+      vm.net = new VirtioNet(vm, perQueue, Math.round(guest.network.peerLatencyUs * cyclesPerUs));
     }
     const runsOn = (workload: WorkloadSpec, index: number) =>
       workload.vcpus === "all" || workload.vcpus.includes(index);

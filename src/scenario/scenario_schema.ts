@@ -48,8 +48,9 @@ export const SCENARIO_SCHEMA = object({
     pcpus: optional(integer({
       min: 1,
       max: 4096,
-      doc: "Physical CPUs. Default: one per host thread (every vCPU and backend thread), " +
-        "so nothing waits for a pCPU.",
+      doc: "Physical CPUs. Default: one per host thread any design may start (every vCPU, " +
+        "plus one backend thread per vCPU of guests that use virtio), so nothing waits for " +
+        "a pCPU.",
     })),
     clockGHz: optional(number({
       min: 0.1,

@@ -144,8 +144,12 @@ Deno.test("virtio request-response: where requests are processed depends on the 
     strictEqual(summary.operations["virtio-rr"].count, 100);
     strictEqual(summary.totals.byPrimitive.GUEST_IO_IRQ.count, 100);
   }
-  deepStrictEqual(vhost.threads.map((t) => [t.name, t.kind]), [["vm0/vhost", "kernel"]]);
-  strictEqual(vhost.threads[0].byPrimitive.VHOST_TX.count, 100);
+  // Multiqueue vhost-net: a worker per queue (per vCPU).
+  deepStrictEqual(vhost.threads.map((t) => [t.name, t.kind]), [
+    ["vm0/vhost0", "kernel"],
+    ["vm0/vhost1", "kernel"],
+  ]);
+  strictEqual(vhost.threads[0].byPrimitive.VHOST_TX.count, 50);
   deepStrictEqual(vmm.threads.map((t) => [t.name, t.kind]), [["vm0/iothread", "vmm"]]);
   strictEqual(vmm.threads[0].byPrimitive.VMM_VIRTIO_TX.count, 100);
   strictEqual(vmm.totals.byPrimitive.IOCTL_RET, undefined); // ioeventfd: no return to userspace
