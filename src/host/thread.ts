@@ -103,10 +103,12 @@ export class HostThread implements CpuClient {
     yield 0;
   }
 
-  /** Lets the simulator catch up with the local time (before touching shared state). */
-  *sync(): Flow {
-    const lag = this.cursorCycles - this.sim.now;
-    if (lag > 0) yield lag;
+  /**
+   * How far the local time is ahead of the simulator's. Before touching shared state a
+   * flow lets the simulator catch up: `if (t.lagCycles > 0) yield t.lagCycles;`.
+   */
+  get lagCycles(): number {
+    return this.cursorCycles - this.sim.now;
   }
 
   /**
@@ -147,6 +149,12 @@ export class HostThread implements CpuClient {
     if (lag > 0) yield lag;
     this.#openPrim = prim;
     yield waitable;
+    this.#endWait();
+  }
+
+  /** Charges the wait that just ended to the open primitive. */
+  #endWait(): void {
+    const prim = this.#openPrim;
     this.#openPrim = -1;
     const waited = this.sim.now - this.cursorCycles;
     if (waited > 0) {
@@ -158,7 +166,11 @@ export class HostThread implements CpuClient {
 
   /** Gets a pCPU (queueing if none is free, charged as WAIT_PCPU) and is switched in. */
   *takeCpu(): Flow {
-    yield* this.waitOn(this.#cpuRequest, P.WAIT_PCPU);
+    const lag = this.cursorCycles - this.sim.now;
+    if (lag > 0) yield lag;
+    this.#openPrim = P.WAIT_PCPU;
+    yield this.#cpuRequest;
+    this.#endWait();
     this.onCpu = true;
     this.step(P.CONTEXT_SWITCH);
   }
@@ -188,11 +200,23 @@ export class HostThread implements CpuClient {
     yield* this.takeCpu();
   }
 
-  /** Gives up the pCPU and sleeps until `wake` fires (charged to `prim`), then runs again. */
+  /**
+   * Gives up the pCPU and sleeps until `wake` fires (charged to `prim`), then waits for a
+   * pCPU and is switched in. (One flat generator: this is on every backend's hot path.)
+   */
   *sleep(wake: Waitable, prim: number): Flow {
-    yield* this.releaseCpu();
-    yield* this.waitOn(wake, prim);
-    yield* this.takeCpu();
+    const lag = this.cursorCycles - this.sim.now;
+    if (lag > 0) yield lag;
+    this.onCpu = false;
+    this.pool.release(this);
+    this.#openPrim = prim;
+    yield wake;
+    this.#endWait();
+    this.#openPrim = P.WAIT_PCPU;
+    yield this.#cpuRequest;
+    this.#endWait();
+    this.onCpu = true;
+    this.step(P.CONTEXT_SWITCH);
   }
 
   /**

@@ -17,7 +17,7 @@ import type { Vcpu } from "./vcpu.ts";
  * charged to WAIT_ACK.
  */
 export function* kickAndWait(targets: readonly Vcpu[], by: HostThread): Flow {
-  yield* by.sync(); // the kicks go out at the kicker's own time
+  if (by.lagCycles > 0) yield by.lagCycles; // the kicks go out at the kicker's own time
   const acks = new Latch(targets.length);
   for (const target of targets) {
     if (target !== by) target.kick(acks, by);

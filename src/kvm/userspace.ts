@@ -19,7 +19,7 @@ export function* userspaceExit(vcpu: Vcpu, vm: Vm, ...handlerPrims: number[]): F
   vcpu.step(P.IOCTL_RET);
   yield* vcpu.waitOn(vm.vmmLock, P.WAIT_VMM_LOCK);
   for (const prim of handlerPrims) vcpu.step(prim);
-  yield* vcpu.sync(); // release the lock when the handler really ends
+  if (vcpu.lagCycles > 0) yield vcpu.lagCycles; // release the lock when the handler really ends
   vm.vmmLock.release();
   vcpu.step(P.IOCTL_ENTER);
 }

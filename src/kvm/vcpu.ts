@@ -245,19 +245,29 @@ export class Vcpu extends HostThread {
       }
       this.step(P.KVM_HALT_RESUME);
     }
-    yield* this.enterGuest();
+    if (this.needResched) yield* this.preempt();
+    this.enter();
   }
 
   /**
    * The pre-entry work of KVM_RUN and the entry itself: yield the pCPU if the scheduler
-   * asked, process an expired timer, prepare pending interrupts, enter.
+   * asked ({@linkcode preempt}), then {@linkcode enter}. Hot paths write the two steps out:
+   * `if (vcpu.needResched) yield* vcpu.preempt(); vcpu.enter();`.
    */
   *enterGuest(): Flow {
-    if (this.needResched) {
-      this.step(P.VCPU_PUT);
-      yield* this.reschedule();
-      this.step(P.VCPU_LOAD);
-    }
+    if (this.needResched) yield* this.preempt();
+    this.enter();
+  }
+
+  /** KVM's preemption point before entry: put the vCPU, go to the run queue, load it again. */
+  *preempt(): Flow {
+    this.step(P.VCPU_PUT);
+    yield* this.reschedule();
+    this.step(P.VCPU_LOAD);
+  }
+
+  /** Processes an expired timer, prepares pending interrupts, and enters the guest. */
+  enter(): void {
     if (this.#timerFired) {
       this.#timerFired = false;
       this.step(P.KVM_TIMER_FIRE);
@@ -299,7 +309,7 @@ export class Vcpu extends HostThread {
     this.platform.exit(this, timer ? EXIT_KIND.TIMER : EXIT_KIND.EXTERNAL);
     if (this.#acks.length > 0) {
       this.step(P.KVM_IRQ_ACK);
-      yield* this.sync();
+      if (this.lagCycles > 0) yield this.lagCycles;
       for (const ack of this.#acks) ack.countDown();
       this.#acks.length = 0;
     }

@@ -63,38 +63,37 @@ export class BackendThread extends HostThread {
 
   /** The thread's body: sleep until there is work, then process everything queued. */
   *run(): Flow {
+    yield* this.waitOn(this.#work, P.IDLE);
     yield* this.takeCpu();
+    const userspace = this.backend !== "vhost";
+    const lock = this.#lock;
     for (;;) {
       while (this.#head < this.#items.length) {
         const request = this.#items[this.#head];
         const phase = this.#phases[this.#head];
         this.#head++;
-        yield* this.#process(request, phase);
-        yield* this.reschedule();
+        if (lock !== undefined) yield* this.waitOn(lock, P.WAIT_VMM_LOCK);
+        if (phase === TX) {
+          this.step(userspace ? P.VMM_VIRTIO_TX : P.VHOST_TX);
+          if (userspace) this.step(P.SYSCALL); // write to the tap device
+        } else {
+          if (userspace) this.step(P.SYSCALL); // read from the tap device
+          this.step(userspace ? P.VMM_VIRTIO_RX : P.VHOST_RX);
+          if (userspace) this.step(P.SYSCALL); // write the irqfd
+          this.step(P.IRQFD_SIGNAL);
+        }
+        const lag = this.cursorCycles - this.sim.now;
+        if (lag > 0) yield lag; // the request leaves (or the interrupt fires) at our time
+        if (lock !== undefined) lock.release();
+        if (phase === TX) request.device.sent(request);
+        else request.device.complete(request, this);
+        if (this.needResched) yield* this.reschedule();
       }
       this.#items.length = 0;
       this.#phases.length = 0;
       this.#head = 0;
       yield* this.sleep(this.#work, P.IDLE);
     }
-  }
-
-  *#process(request: VirtioRequest, phase: number): Flow {
-    const userspace = this.backend !== "vhost";
-    if (this.#lock !== undefined) yield* this.waitOn(this.#lock, P.WAIT_VMM_LOCK);
-    if (phase === TX) {
-      this.step(userspace ? P.VMM_VIRTIO_TX : P.VHOST_TX);
-      if (userspace) this.step(P.SYSCALL); // write to the tap device
-    } else {
-      if (userspace) this.step(P.SYSCALL); // read from the tap device
-      this.step(userspace ? P.VMM_VIRTIO_RX : P.VHOST_RX);
-      if (userspace) this.step(P.SYSCALL); // write the irqfd
-      this.step(P.IRQFD_SIGNAL);
-    }
-    yield* this.sync();
-    if (this.#lock !== undefined) this.#lock.release();
-    if (phase === TX) request.device.sent(request);
-    else request.device.complete(request, this);
   }
 }
 

@@ -140,7 +140,7 @@ export class Vm {
         vcpu.step(P.GUEST_ISR);
         const waiting = senders[vcpu.index];
         if (waiting.length === 0) return;
-        yield* vcpu.sync(); // the acknowledgement is a store other vCPUs observe
+        if (vcpu.lagCycles > 0) yield vcpu.lagCycles; // the acknowledgement is a store other vCPUs observe
         for (const sender of waiting) sender.ipiAck.set();
         waiting.length = 0;
       },

@@ -127,20 +127,20 @@ class X86Vm implements PlatformVm {
       case INSN.TSC_DEADLINE:
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
         vcpu.step(P.KVM_TSC_DEADLINE);
-        yield* vcpu.sync();
+        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
         vcpu.timer.arm(arg);
         break;
       case INSN.ICR_WRITE:
         if (vcpu.config.ipiVirtualization && arg !== vcpu.index) {
           // The CPU sends it: no exit, and a running target takes it as a posted interrupt.
           vcpu.step(P.IPIV_SEND);
-          yield* vcpu.sync();
+          if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
           vm.sendIpi(vcpu, arg, undefined);
           return;
         }
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
         vcpu.step(P.KVM_IPI_SEND);
-        yield* vcpu.sync();
+        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
         vm.sendIpi(vcpu, arg, vcpu);
         break;
       case INSN.VIRTIO_NOTIFY: {
@@ -153,7 +153,7 @@ class X86Vm implements PlatformVm {
           net.sentByVcpu(arg);
         } else {
           vcpu.step(P.KVM_IOEVENTFD);
-          yield* vcpu.sync();
+          if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
           net.notify(arg, vcpu);
         }
         break;
@@ -165,7 +165,8 @@ class X86Vm implements PlatformVm {
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
     }
-    yield* vcpu.enterGuest();
+    if (vcpu.needResched) yield* vcpu.preempt();
+    vcpu.enter();
   }
 
   *#tdpFault(vcpu: Vcpu, page: number): Flow {
@@ -178,11 +179,11 @@ class X86Vm implements PlatformVm {
       const huge = vm.spec.hostPageSize === "2M";
       vcpu.step(P.PAGE_ALLOC);
       vcpu.stepTimes(P.PAGE_CLEAR, huge ? PAGES_PER_2M : 1);
-      yield* vcpu.sync();
+      if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
       if (huge) vm.memory.map2m(page);
       else vm.memory.map4k(page);
     } else {
-      yield* vcpu.sync();
+      if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
     }
     vm.mmuLock.read.release();
   }
