@@ -45,3 +45,6 @@ export const OP_DONE = -1;
 
 /** Returned by a guest program for pure guest compute with no operation after it. */
 export const OP_NONE = -2;
+
+/** Returned by a guest program to idle (halt) for `gapCycles` instead of computing. */
+export const OP_IDLE = -3;

@@ -6,7 +6,7 @@
  * @module
  */
 
-import { OP, OP_DONE, OP_NONE } from "../host/operations.ts";
+import { OP, OP_DONE, OP_IDLE, OP_NONE } from "../host/operations.ts";
 import type { Flow } from "../host/thread.ts";
 import type { Recorder } from "../report/recorder.ts";
 import type { SequenceProgram } from "../workloads/program.ts";
@@ -65,6 +65,20 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number): Flow {
   }
 }
 
+/**
+ * The guest has nothing to run for `cycles`: it arms its timer for the end (unless an
+ * earlier deadline is armed, e.g. its tick) and halts until then, handling what wakes it.
+ */
+function* idleFor(vcpu: Vcpu, cycles: number): Flow {
+  const end = vcpu.cursorCycles + cycles;
+  const armed = vcpu.timer.deadlineCycles;
+  if (armed < 0 || armed > end) yield* vcpu.platform.execute(vcpu, INSN.TSC_DEADLINE, end);
+  while (vcpu.cursorCycles < end) {
+    yield* vcpu.halt();
+    if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
+  }
+}
+
 /** Everything a vCPU thread works with. */
 export interface VcpuLoopEnv {
   vcpu: Vcpu;
@@ -91,6 +105,10 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
     for (;;) {
       const op = program.next(vcpu.cursorCycles);
       while (current < program.current) workloads[workloadIds[current++]].finishedVcpus++;
+      if (op === OP_IDLE) {
+        yield* idleFor(vcpu, program.gapCycles);
+        continue;
+      }
       // Always run (and so yield) once per operation, even for zero compute.
       yield* vcpu.runGuest(program.gapCycles);
       if (op === OP_DONE) break;

@@ -5,12 +5,20 @@
  * - `loop`: one operation back to back, a fixed number of times (kvm-unit-tests style).
  * - `mix`: operations at given rates per vCPU, for a duration or a count.
  * - `compute`: guest compute with no operations (a phase between others).
+ * - `idle`: the guest has nothing to run for a while: it halts, waking for interrupts.
  *
  * @module
  */
 
 import type { Rng } from "../engine/mod.ts";
-import { type GuestOperation, OP, OP_DONE, OP_NONE, OPERATION_NAMES } from "../host/operations.ts";
+import {
+  type GuestOperation,
+  OP,
+  OP_DONE,
+  OP_IDLE,
+  OP_NONE,
+  OPERATION_NAMES,
+} from "../host/operations.ts";
 import {
   array,
   choice,
@@ -93,6 +101,19 @@ export const WORKLOAD_SCHEMA = union("kind", {
     }),
     vcpus: vcpuSelector,
   }, { doc: "Guest compute with no exits (a phase between other workloads)." }),
+  idle: object({
+    durationMs: number({
+      min: 0,
+      exclusiveMin: true,
+      max: 3.6e6,
+      unit: "ms",
+      doc: "How long each vCPU idles (rounded up to its next tick when the guest ticks).",
+    }),
+    vcpus: vcpuSelector,
+  }, {
+    doc: "Nothing to run: the vCPU arms its timer for the end, halts, and handles the " +
+      "interrupts that wake it (ticks, IPIs) meanwhile.",
+  }),
 }, { doc: "A workload: what the guest's vCPUs do." });
 
 /** A validated workload entry. */
@@ -113,6 +134,7 @@ export function workloadOperations(spec: WorkloadSpec): GuestOperation[] {
     case "mix":
       return spec.operations.map((entry) => entry.operation);
     case "compute":
+    case "idle":
       return [];
   }
 }
@@ -130,7 +152,9 @@ export function createProgram(spec: WorkloadSpec, env: ProgramEnv): GuestProgram
     case "mix":
       return new MixProgram(spec, env);
     case "compute":
-      return new ComputeProgram(Math.round(spec.durationMs * env.cyclesPerMs));
+      return new SingleStretch(OP_NONE, Math.round(spec.durationMs * env.cyclesPerMs));
+    case "idle":
+      return new SingleStretch(OP_IDLE, Math.round(spec.durationMs * env.cyclesPerMs));
   }
 }
 
@@ -212,12 +236,15 @@ class MixProgram implements GuestProgram {
   }
 }
 
-class ComputeProgram implements GuestProgram {
+/** One stretch of compute (OP_NONE) or idling (OP_IDLE), then done. */
+class SingleStretch implements GuestProgram {
   gapCycles = 0;
   #done = false;
+  readonly #op: number;
   readonly #cycles: number;
 
-  constructor(cycles: number) {
+  constructor(op: number, cycles: number) {
+    this.#op = op;
     this.#cycles = cycles;
   }
 
@@ -228,6 +255,6 @@ class ComputeProgram implements GuestProgram {
     }
     this.#done = true;
     this.gapCycles = this.#cycles;
-    return OP_NONE;
+    return this.#op;
   }
 }

@@ -198,3 +198,51 @@ Deno.test("the real binary exits with the documented codes and never prints a st
   ok(!flag.err.includes("    at "), flag.err);
   strictEqual((await spawn("--help")).code, 0);
 });
+
+Deno.test("calibrate prints every cost with its source and the microbenchmark comparison", () => {
+  const { code, out } = cli("calibrate");
+  strictEqual(code, 0);
+  match(out, /Profile intel-vmx: /);
+  match(out, /KVM_CPUID\s+kvm\s+97\s+38\.8\s+derived\s+intel-vmx\s+1027 \(vmexit cpuid/);
+  match(out, /VMEXIT\s+kvm\s+330\s+132\.0\s+estimate/);
+  match(out, /cpuid\s+vmx\.io-in-kernel\s+1,027\s+1,027\s+\+0\.0%\s+measured/);
+  match(out, /inl_from_qemu\s+vmx\.io-in-vmm\s+4,652\s+4,652\s+\+0\.0%\s+derived/);
+  const json = JSON.parse(cli("calibrate", "--profile", "amd-svm", "--json").out);
+  strictEqual(json.profile.name, "amd-svm");
+  strictEqual(json.microbenchmarks[0].design, "svm.io-in-kernel");
+});
+
+Deno.test("calibrate --import builds a profile file that scenarios can use", () => {
+  withTempDir((dir) => {
+    const profile = `${dir}/my-host.json`;
+    const imported = cli(
+      "calibrate",
+      "--import",
+      "tests/fixtures/vmexit_output.txt",
+      "--name",
+      "lab-host",
+      "--out",
+      profile,
+    );
+    strictEqual(imported.code, 0, imported.err);
+    match(imported.out, /wrote .*my-host\.json: 7 costs set from 8 tests/);
+    match(imported.err, /not used \(cvmsim does not reproduce them\): .*inl_from_pmtimer/);
+    const shown = cli("calibrate", "--profile", profile);
+    strictEqual(shown.code, 0);
+    match(shown.out, /cpuid\s+vmx\.io-in-kernel\s+1,124\s+1,124\s+\+0\.0%\s+measured/);
+    Deno.writeTextFileSync(
+      `${dir}/s.json`,
+      JSON.stringify({
+        name: "s",
+        profile: "my-host.json",
+        guests: [{ vcpus: 1, workloads: [{ kind: "loop", operation: "cpuid", iterations: 10 }] }],
+      }),
+    );
+    const ran = cli("run", `${dir}/s.json`, "--json", "--out", dir);
+    strictEqual(ran.code, 0, ran.err);
+    strictEqual(JSON.parse(ran.out).operations.cpuid.meanCycles, 1124);
+  });
+  strictEqual(cli("calibrate", "--import", "nope.txt").code, 2);
+  strictEqual(cli("calibrate", "--base", "intel-vmx").code, 2);
+  strictEqual(cli("calibrate", "--import", "README.md").code, 2);
+});
