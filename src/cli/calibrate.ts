@@ -1,0 +1,110 @@
+/**
+ * `cvmsim calibrate`: a profile's costs and sources, the vmexit microbenchmarks on it, and
+ * the importer of kvm-unit-tests vmexit output.
+ *
+ * @module
+ */
+
+import { importVmexit, parseVmexitOutput } from "../calibrate/import_vmexit.ts";
+import { runMicrobenchmarks } from "../calibrate/microbenchmarks.ts";
+import { DEFAULT_PROFILE, SHIPPED_PROFILES, shippedProfile } from "../profiles/mod.ts";
+import { renderCalibration } from "../report/calibration_text.ts";
+import { writeFileAtomic } from "../report/write.ts";
+import { resolveProfileRef } from "../scenario/load.ts";
+import { parse, requireFile } from "./args.ts";
+import { type Command, type Io, jsonFlag } from "./command.ts";
+import { EXIT_OK, UsageError } from "./errors.ts";
+
+/** `calibrate` */
+export const calibrate: Command = {
+  name: "calibrate",
+  usage: "calibrate [--profile <name|file.json>] [--json]\n" +
+    "       cvmsim calibrate --import <vmexit-output.txt> [--base <profile>] [--name <name>] [--out <file.json>]",
+  summary: "Show a profile's every cost and source, and reproduce the kvm-unit-tests vmexit " +
+    "microbenchmarks on it; or build a profile from your own vmexit output.",
+  flags: {
+    profile: { type: "string", value: "<name|file>", doc: "profile to show (default intel-vmx)" },
+    json: jsonFlag,
+    import: {
+      type: "string",
+      value: "<file>",
+      doc: "kvm-unit-tests vmexit output to build a profile from",
+    },
+    base: {
+      type: "string",
+      value: "<profile>",
+      doc: "with --import: profile to refine (default intel-vmx)",
+    },
+    name: {
+      type: "string",
+      value: "<name>",
+      doc: "with --import: the new profile's name (default my-host)",
+    },
+    out: {
+      type: "string",
+      value: "<file>",
+      doc: "with --import: write the profile here (default: print it)",
+    },
+  },
+  run(args, io) {
+    const { values, positionals } = parse("calibrate", args, this.flags);
+    if (positionals.length > 0) {
+      throw new UsageError(`cvmsim calibrate: unexpected argument ${positionals[0]}`);
+    }
+    if (values.import !== undefined) return importProfile(values, io);
+    for (const flag of ["base", "name", "out"]) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(`cvmsim calibrate: --${flag} only goes with --import`);
+      }
+    }
+    const profile = resolveProfileRef(String(values.profile ?? DEFAULT_PROFILE));
+    const results = runMicrobenchmarks(profile);
+    if (values.json === true) {
+      io.out(JSON.stringify({ profile, microbenchmarks: results }, null, 2));
+    } else {
+      io.out(renderCalibration(profile, results));
+    }
+    return EXIT_OK;
+  },
+};
+
+function importProfile(values: Record<string, string | boolean | undefined>, io: Io): number {
+  const file = requireFile("calibrate", String(values.import), "vmexit output file");
+  const base = String(values.base ?? DEFAULT_PROFILE);
+  if (shippedProfile(base) === undefined) {
+    const names = SHIPPED_PROFILES.map((p) => p.name);
+    throw new UsageError(
+      `cvmsim calibrate: --base expects one of ${names.join(", ")}, got ${JSON.stringify(base)}`,
+    );
+  }
+  const name = String(values.name ?? "my-host");
+  if (!/^[a-z0-9][a-z0-9._-]*$/.test(name)) {
+    throw new UsageError(
+      `cvmsim calibrate: --name expects lowercase letters, digits, '.', '_' and '-', got ${
+        JSON.stringify(name)
+      }`,
+    );
+  }
+  const parsed = parseVmexitOutput(Deno.readTextFileSync(file));
+  if (parsed.results.size === 0) {
+    throw new UsageError(
+      `cvmsim calibrate: no vmexit results in ${file} (expected lines like "cpuid 1027")`,
+    );
+  }
+  const { profile, warnings } = importVmexit(parsed.results, { base, name, source: file });
+  const text = JSON.stringify(profile, null, 2) + "\n";
+  for (const warning of warnings) io.err(`warning: ${warning}`);
+  if (parsed.ignored.length > 0) {
+    io.err(`not used (cvmsim does not reproduce them): ${parsed.ignored.join(", ")}`);
+  }
+  if (values.out !== undefined) {
+    writeFileAtomic(String(values.out), text);
+    io.out(
+      `wrote ${values.out}: ${Object.keys(profile.costs).length} costs set from ` +
+        `${parsed.results.size} tests; use it with "profile": "${values.out}"`,
+    );
+  } else {
+    io.out(text.trimEnd());
+  }
+  return EXIT_OK;
+}

@@ -1,0 +1,60 @@
+/**
+ * `cvmsim compare`: one scenario under several designs, deltas against the first.
+ *
+ * @module
+ */
+
+import { compareSummaries, renderComparison } from "../report/compare.ts";
+import { parse, parseSeed } from "./args.ts";
+import {
+  type Command,
+  designList,
+  jsonFlag,
+  load,
+  outFlag,
+  REPORTS_DIR,
+  seedFlag,
+} from "./command.ts";
+import { EXIT_OK, UsageError } from "./errors.ts";
+import { execute } from "./execute.ts";
+
+/** `compare` */
+export const compare: Command = {
+  name: "compare",
+  usage: "compare <scenario.json> [--designs <a,b,...>] [--seed <n>] [--json] [--out <dir>]",
+  summary: "Run one scenario under several designs; one table with deltas against the first.",
+  flags: {
+    designs: {
+      type: "string",
+      value: "<a,b,...>",
+      doc: "designs to compare, baseline first (default: the scenario's designs)",
+    },
+    seed: seedFlag,
+    json: jsonFlag,
+    out: outFlag,
+  },
+  run(args, io) {
+    const { values, positionals } = parse("compare", args, this.flags);
+    if (positionals.length > 1) {
+      throw new UsageError(`cvmsim compare: expected one scenario file, got ${positionals.length}`);
+    }
+    const designs = designList("compare", values.designs);
+    const loaded = load("compare", positionals[0], designs, parseSeed("compare", values.seed));
+    if (loaded.scenario.designs.length < 2) {
+      throw new UsageError(
+        `cvmsim compare: needs at least two designs; ${loaded.scenario.name} lists ` +
+          `${loaded.scenario.designs.join(", ")}; pass --designs a,b`,
+      );
+    }
+    const outDir = String(values.out ?? REPORTS_DIR);
+    const executed = loaded.scenario.designs.map((name) => execute(loaded, name, outDir));
+    const comparison = compareSummaries(executed.map((e) => e.summary));
+    if (values.json === true) {
+      io.out(JSON.stringify({ ...comparison, reports: executed.map((e) => e.dir) }, null, 2));
+    } else {
+      io.out(renderComparison(comparison));
+      io.out(`\nreports: ${executed.map((e) => e.dir).join(", ")}`);
+    }
+    return EXIT_OK;
+  },
+};

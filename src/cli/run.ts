@@ -1,0 +1,45 @@
+/**
+ * `cvmsim run`: one scenario under each of its designs (or one).
+ *
+ * @module
+ */
+
+import { renderSummary } from "../report/text.ts";
+import { parse, parseSeed } from "./args.ts";
+import { type Command, jsonFlag, load, outFlag, REPORTS_DIR, seedFlag } from "./command.ts";
+import { EXIT_OK, UsageError } from "./errors.ts";
+import { execute } from "./execute.ts";
+
+/** `run` */
+export const run: Command = {
+  name: "run",
+  usage: "run <scenario.json> [--design <name>] [--seed <n>] [--json] [--out <dir>]",
+  summary: "Run a scenario under each of its designs (or one) and report where the time went.",
+  flags: {
+    design: { type: "string", value: "<name>", doc: "run only this design" },
+    seed: seedFlag,
+    json: jsonFlag,
+    out: outFlag,
+  },
+  run(args, io) {
+    const { values, positionals } = parse("run", args, this.flags);
+    if (positionals.length > 1) {
+      throw new UsageError(`cvmsim run: expected one scenario file, got ${positionals.length}`);
+    }
+    const design = values.design === undefined ? undefined : [String(values.design)];
+    const loaded = load("run", positionals[0], design, parseSeed("run", values.seed));
+    const outDir = String(values.out ?? REPORTS_DIR);
+    const summaries = loaded.scenario.designs.map((name) => {
+      const executed = execute(loaded, name, outDir);
+      if (values.json !== true) {
+        io.out(renderSummary(executed.summary));
+        io.out(`\nreport: ${executed.dir}\n`);
+      }
+      return executed.summary;
+    });
+    if (values.json === true) {
+      io.out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2));
+    }
+    return EXIT_OK;
+  },
+};
