@@ -41,6 +41,71 @@ export const seedFlag: FlagSpec = {
   value: "<n>",
   doc: "use this seed instead of the scenario's",
 };
+/** Spans a report's timeline holds unless --timeline-spans says otherwise. */
+export const DEFAULT_TIMELINE_SPANS = 100_000;
+
+/** Flags that control timeline recording (run, compare, suite). */
+export const timelineFlags: Record<string, FlagSpec> = {
+  "timeline-spans": {
+    type: "string",
+    value: "<n>",
+    doc:
+      `record at most n timeline spans per run (default ${DEFAULT_TIMELINE_SPANS}; 0: no timeline)`,
+  },
+  "timeline-window": {
+    type: "string",
+    value: "<from:to>",
+    doc: "record the timeline only between these simulated times, in ms (e.g. 10:20)",
+  },
+  trace: { type: "boolean", doc: "also write trace.json, the timeline for Perfetto" },
+};
+
+/** What to record, from the timeline flags (times in ms; converted per run). */
+export interface TimelineRequest {
+  maxSpans: number;
+  fromMs: number;
+  toMs: number;
+  trace: boolean;
+}
+
+/** Reads the timeline flags; undefined when recording is off. */
+export function timelineRequest(
+  command: string,
+  values: Record<string, string | boolean | undefined>,
+): TimelineRequest | undefined {
+  const spansText = String(values["timeline-spans"] ?? DEFAULT_TIMELINE_SPANS);
+  const maxSpans = Number(spansText);
+  if (!/^\d+$/.test(spansText) || !Number.isSafeInteger(maxSpans) || maxSpans > 50_000_000) {
+    throw new UsageError(
+      `cvmsim ${command}: --timeline-spans expects an integer from 0 to 50000000, got ${
+        JSON.stringify(spansText)
+      }`,
+    );
+  }
+  let fromMs = 0;
+  let toMs = Infinity;
+  if (values["timeline-window"] !== undefined) {
+    const text = String(values["timeline-window"]);
+    const match = /^(\d+(?:\.\d+)?):(\d+(?:\.\d+)?)$/.exec(text);
+    if (match === null || Number(match[1]) >= Number(match[2])) {
+      throw new UsageError(
+        `cvmsim ${command}: --timeline-window expects from:to in ms with from < to, got ${
+          JSON.stringify(text)
+        }`,
+      );
+    }
+    fromMs = Number(match[1]);
+    toMs = Number(match[2]);
+  }
+  if (maxSpans === 0) {
+    if (values.trace === true) {
+      throw new UsageError(`cvmsim ${command}: --trace needs a timeline (--timeline-spans > 0)`);
+    }
+    return undefined;
+  }
+  return { maxSpans, fromMs, toMs, trace: values.trace === true };
+}
+
 /** --json */
 export const jsonFlag: FlagSpec = { type: "boolean", doc: "print JSON instead of tables" };
 

@@ -14,6 +14,8 @@ import {
   outFlag,
   REPORTS_DIR,
   seedFlag,
+  timelineFlags,
+  timelineRequest,
 } from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
 import { execute } from "./execute.ts";
@@ -32,6 +34,7 @@ export const compare: Command = {
     seed: seedFlag,
     json: jsonFlag,
     out: outFlag,
+    ...timelineFlags,
   },
   run(args, io) {
     const { values, positionals } = parse("compare", args, this.flags);
@@ -47,7 +50,8 @@ export const compare: Command = {
       );
     }
     const outDir = String(values.out ?? REPORTS_DIR);
-    const executed = loaded.scenario.designs.map((name) => execute(loaded, name, outDir));
+    const timeline = timelineRequest("compare", values);
+    const executed = loaded.scenario.designs.map((name) => execute(loaded, name, outDir, timeline));
     const comparison = compareSummaries(executed.map((e) => e.summary));
     if (values.json === true) {
       io.out(JSON.stringify({ ...comparison, reports: executed.map((e) => e.dir) }, null, 2));

@@ -5,10 +5,11 @@
  * @module
  */
 
-import { designSetup, type LoadedScenario } from "../scenario/load.ts";
-import { simulate } from "../scenario/run.ts";
 import type { Summary } from "../report/summary.ts";
 import { type RunInfo, writeReport } from "../report/write.ts";
+import { designSetup, type LoadedScenario } from "../scenario/load.ts";
+import { simulate } from "../scenario/run.ts";
+import type { TimelineRequest } from "./command.ts";
 
 /** A run done by the CLI. */
 export interface Executed {
@@ -18,17 +19,30 @@ export interface Executed {
   dir?: string;
 }
 
-/** Runs `design`, showing progress when stderr is a terminal, and writes the report to `outDir`. */
+/**
+ * Runs `design`, showing progress when stderr is a terminal, and writes the report to
+ * `outDir` (with a timeline when `timeline` asks for one).
+ */
 export function execute(
   loaded: LoadedScenario,
   design: string,
   outDir: string | undefined,
+  timeline?: TimelineRequest,
 ): Executed {
   const label = `${loaded.scenario.name} / ${design}`;
-  const progress = progressLine(label, designSetup(loaded, design).scenario.host.clockGHz);
+  const clockGHz = designSetup(loaded, design).scenario.host.clockGHz;
+  const cyclesPerMs = clockGHz * 1e6;
+  const progress = progressLine(label, clockGHz);
   const startedAt = new Date();
   const started = performance.now();
-  const { summary } = simulate(loaded, design, { onProgress: progress?.update });
+  const { summary, timeline: recorded } = simulate(loaded, design, {
+    onProgress: progress?.update,
+    timeline: timeline === undefined ? undefined : {
+      startCycles: Math.round(timeline.fromMs * cyclesPerMs),
+      endCycles: timeline.toMs === Infinity ? Infinity : Math.round(timeline.toMs * cyclesPerMs),
+      maxSpans: timeline.maxSpans,
+    },
+  });
   const wallMs = performance.now() - started;
   progress?.done();
   const seconds = wallMs / 1000;
@@ -43,7 +57,9 @@ export function execute(
     os: `${Deno.build.os}-${Deno.build.arch}`,
     scenarioFile: loaded.file,
   };
-  const dir = outDir === undefined ? undefined : writeReport(outDir, summary, info);
+  const dir = outDir === undefined
+    ? undefined
+    : writeReport(outDir, summary, info, { timeline: recorded, trace: timeline?.trace });
   return { summary, info, dir };
 }
 

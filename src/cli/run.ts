@@ -6,7 +6,16 @@
 
 import { renderSummary } from "../report/text.ts";
 import { parse, parseSeed } from "./args.ts";
-import { type Command, jsonFlag, load, outFlag, REPORTS_DIR, seedFlag } from "./command.ts";
+import {
+  type Command,
+  jsonFlag,
+  load,
+  outFlag,
+  REPORTS_DIR,
+  seedFlag,
+  timelineFlags,
+  timelineRequest,
+} from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
 import { execute } from "./execute.ts";
 
@@ -20,6 +29,7 @@ export const run: Command = {
     seed: seedFlag,
     json: jsonFlag,
     out: outFlag,
+    ...timelineFlags,
   },
   run(args, io) {
     const { values, positionals } = parse("run", args, this.flags);
@@ -29,8 +39,9 @@ export const run: Command = {
     const design = values.design === undefined ? undefined : [String(values.design)];
     const loaded = load("run", positionals[0], design, parseSeed("run", values.seed));
     const outDir = String(values.out ?? REPORTS_DIR);
+    const timeline = timelineRequest("run", values);
     const summaries = loaded.scenario.designs.map((name) => {
-      const executed = execute(loaded, name, outDir);
+      const executed = execute(loaded, name, outDir, timeline);
       if (values.json !== true) {
         io.out(renderSummary(executed.summary));
         io.out(`\nreport: ${executed.dir}\n`);

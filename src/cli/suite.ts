@@ -6,7 +6,15 @@
 
 import { type LoadedScenario, loadScenario, ScenarioError } from "../scenario/load.ts";
 import { parse } from "./args.ts";
-import { type Command, outFlag, REPORTS_DIR, scenarioFiles, SCENARIOS_DIR } from "./command.ts";
+import {
+  type Command,
+  outFlag,
+  REPORTS_DIR,
+  scenarioFiles,
+  SCENARIOS_DIR,
+  timelineFlags,
+  timelineRequest,
+} from "./command.ts";
 import { EXIT_INVALID, EXIT_OK, UsageError } from "./errors.ts";
 import { execute } from "./execute.ts";
 
@@ -22,6 +30,7 @@ export const suite: Command = {
       doc: `scenario directory (default ${SCENARIOS_DIR}/)`,
     },
     out: outFlag,
+    ...timelineFlags,
   },
   run(args, io) {
     const { values, positionals } = parse("suite", args, this.flags);
@@ -30,6 +39,7 @@ export const suite: Command = {
     }
     const dir = String(values.scenarios ?? SCENARIOS_DIR);
     const outDir = String(values.out ?? REPORTS_DIR);
+    const timeline = timelineRequest("suite", values);
     const files = scenarioFiles(dir);
     if (files.length === 0) throw new UsageError(`cvmsim suite: no scenario files in ${dir}/`);
     const loaded: LoadedScenario[] = [];
@@ -47,7 +57,7 @@ export const suite: Command = {
     let reports = 0;
     for (const scenario of loaded) {
       for (const design of scenario.scenario.designs) {
-        const { summary, info } = execute(scenario, design, outDir);
+        const { summary, info } = execute(scenario, design, outDir, timeline);
         reports++;
         rows.push(
           `  ${summary.scenario.name.padEnd(28)} ${design.padEnd(24)} ` +

@@ -60,10 +60,12 @@ export class FifoServer implements Waitable {
       this.#inUse++;
       this.stats.busy.set(now, this.#inUse);
       this.stats.granted(0);
+      this.stats.observer?.granted(process, now);
       return true;
     }
     this.#waiting.push(process, now);
     this.stats.queue.set(now, this.#waiting.length);
+    this.stats.observer?.queued(now, this.#waiting.length);
     return false;
   }
 
@@ -87,11 +89,17 @@ export class FifoServer implements Waitable {
       this.stats.granted(now - this.#waiting.peekSince());
       const next = this.#waiting.shift();
       this.stats.queue.set(now, this.#waiting.length);
+      const observer = this.stats.observer;
+      if (observer !== undefined) {
+        observer.granted(next, now);
+        observer.queued(now, this.#waiting.length);
+      }
       next.resume();
       return;
     }
     this.#inUse--;
     this.stats.busy.set(now, this.#inUse);
+    this.stats.observer?.freed(now);
   }
 }
 

@@ -19,7 +19,7 @@ export {
 export { Rng, RngStreams } from "./rng.ts";
 export { Histogram, type HistogramSummary } from "./histogram.ts";
 export { TimeWeighted } from "./time_weighted.ts";
-export { type ResourceReport, ResourceStats } from "./resource_stats.ts";
+export { type ResourceObserver, type ResourceReport, ResourceStats } from "./resource_stats.ts";
 export { FifoServer, Mutex } from "./fifo_server.ts";
 export { RwLock, type RwLockMode } from "./rw_lock.ts";
 export { Latch } from "./latch.ts";

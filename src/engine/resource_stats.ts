@@ -6,7 +6,21 @@
  */
 
 import { Histogram, type HistogramSummary } from "./histogram.ts";
+import type { Process } from "./simulator.ts";
 import { TimeWeighted } from "./time_weighted.ts";
+
+/**
+ * Hooks a recorder may set on a resource to follow it over time (a timeline). Resources
+ * call them as they change; nothing is called when no observer is set.
+ */
+export interface ResourceObserver {
+  /** `process` now holds the resource exclusively (a mutex, a writer), replacing any holder. */
+  granted(process: Process, nowCycles: number): void;
+  /** The exclusive holder gave the resource back and nobody took it over. */
+  freed(nowCycles: number): void;
+  /** The number of waiting processes changed. */
+  queued(nowCycles: number, length: number): void;
+}
 
 /** A snapshot of a resource's statistics, as reported. */
 export interface ResourceReport {
@@ -36,6 +50,8 @@ export class ResourceStats {
   readonly waits = new Histogram();
   readonly busy = new TimeWeighted();
   readonly queue = new TimeWeighted();
+  /** Set by a recorder that follows the resource over time. */
+  observer: ResourceObserver | undefined;
 
   constructor(name: string, kind: string, capacity: number) {
     this.name = name;

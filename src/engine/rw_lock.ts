@@ -78,19 +78,23 @@ export class RwLock {
   #acquire(process: Process, mode: number, stats: ResourceStats): boolean {
     const now = this.sim.now;
     if (this.#waiting.length === 0 && this.#canGrant(mode)) {
-      this.#take(mode, now);
+      this.#take(mode, now, process);
       stats.granted(0);
       this.stats.granted(0);
       return true;
     }
     this.#waiting.push(process, now, mode);
     this.stats.queue.set(now, this.#waiting.length);
+    this.stats.observer?.queued(now, this.#waiting.length);
     return false;
   }
 
-  #take(mode: number, now: number): void {
+  #take(mode: number, now: number, process: Process): void {
     if (mode === READ) this.#readers++;
-    else this.#writer = true;
+    else {
+      this.#writer = true;
+      this.stats.observer?.granted(process, now);
+    }
     this.stats.busy.set(now, 1);
     (mode === READ ? this.read : this.write).stats.busy.set(now, 1);
   }
@@ -116,13 +120,14 @@ export class RwLock {
       if (!this.#canGrant(mode)) break;
       const waited = now - this.#waiting.peekSince();
       const process = this.#waiting.shift();
-      this.#take(mode, now);
+      this.#take(mode, now, process);
       (mode === READ ? this.read : this.write).stats.granted(waited);
       this.stats.granted(waited);
       process.resume();
       if (mode === WRITE) break;
     }
     this.stats.queue.set(now, this.#waiting.length);
+    this.stats.observer?.queued(now, this.#waiting.length);
     if (this.#readers === 0 && !this.#writer) this.stats.busy.set(now, 0);
   }
 }

@@ -10,6 +10,7 @@
  */
 
 import { PRIORITY_URGENT, type Process, ResourceStats, type Simulator } from "../engine/mod.ts";
+import type { Timeline } from "../report/timeline.ts";
 
 /** What the pool needs from a thread it schedules. */
 export interface CpuClient {
@@ -24,6 +25,10 @@ export interface CpuClient {
   requestResched(): void;
   /** True while the thread only polls (a halted vCPU): it yields at once to a waiter. */
   readonly polling: boolean;
+  /** The pCPU it holds (set by the pool), or -1. */
+  cpuId: number;
+  /** Its timeline lane, or -1 when not recorded. */
+  readonly lane: number;
 }
 
 /** A pool of identical pCPUs with a FIFO run queue and time slices. */
@@ -37,12 +42,49 @@ export class CpuPool {
   #queueHead = 0;
   #free: number;
   #preemptionArmed = false;
+  /** Free pCPU ids, lowest last (so pCPU 0 is used first). */
+  readonly #freeIds: number[];
+  /** When each pCPU's current holder got it. */
+  readonly #heldSince: Float64Array;
+  #timeline: Timeline | undefined;
+  #firstLane = -1;
+  #queueCounter = -1;
 
   constructor(sim: Simulator, pcpus: number, timesliceCycles: number) {
     this.sim = sim;
     this.#free = pcpus;
     this.timesliceCycles = timesliceCycles;
     this.stats = new ResourceStats("host/pcpus", "pcpu-pool", pcpus);
+    this.#freeIds = Array.from({ length: pcpus }, (_, i) => pcpus - 1 - i);
+    this.#heldSince = new Float64Array(pcpus);
+  }
+
+  /** Records which thread runs on each pCPU, and the run queue's length, on `timeline`. */
+  record(timeline: Timeline): void {
+    this.#timeline = timeline;
+    this.#firstLane = -1;
+    for (let id = 0; id < this.stats.capacity; id++) {
+      const lane = timeline.addLane({ name: `pcpu${id}`, kind: "pcpu", group: "host" });
+      if (id === 0) this.#firstLane = lane;
+    }
+    this.#queueCounter = timeline.addCounter("host/run queue");
+  }
+
+  /** Closes the occupancy spans still open at the end of the run. */
+  finishRecording(endCycles: number): void {
+    for (const client of this.#running) this.#recordHold(client, endCycles);
+  }
+
+  #recordHold(client: CpuClient, now: number): void {
+    const timeline = this.#timeline;
+    if (timeline === undefined || client.cpuId < 0) return;
+    const since = this.#heldSince[client.cpuId];
+    timeline.occupied(this.#firstLane + client.cpuId, client.lane, since, now - since);
+  }
+
+  #queueChanged(now: number): void {
+    this.stats.queue.set(now, this.queueLength);
+    this.#timeline?.sample(this.#queueCounter, now, this.queueLength);
   }
 
   /** Threads waiting for a pCPU. */
@@ -69,7 +111,7 @@ export class CpuPool {
     }
     this.#queue.push(client);
     this.#queuedSince.push(now);
-    this.stats.queue.set(now, this.queueLength);
+    this.#queueChanged(now);
     // A polling thread stops as soon as another is runnable (KVM checks single_task_running).
     for (const running of this.#running) {
       if (running.polling && !running.needResched) {
@@ -87,22 +129,28 @@ export class CpuPool {
       throw new Error(`Cannot release a pCPU for ${client.name}: it does not hold one`);
     }
     const now = this.sim.now;
+    this.#recordHold(client, now);
+    const cpuId = client.cpuId;
+    client.cpuId = -1;
     if (this.queueLength > 0) {
       const next = this.#queue[this.#queueHead];
       const since = this.#queuedSince[this.#queueHead];
       this.#queue[this.#queueHead] = undefined as unknown as CpuClient;
       this.#queueHead++;
       if (this.#queueHead > 1024 && this.#queueHead * 2 > this.#queue.length) this.#compact();
-      this.stats.queue.set(now, this.queueLength);
+      this.#queueChanged(now);
       this.stats.granted(now - since);
       this.#running.add(next);
       next.sliceEndCycles = now + this.timesliceCycles;
       next.needResched = false;
+      next.cpuId = cpuId;
+      this.#heldSince[cpuId] = now;
       next.process!.resume();
       this.#armPreemption();
       return;
     }
     this.#free++;
+    this.#freeIds.push(cpuId);
     this.stats.busy.set(now, this.#running.size);
   }
 
@@ -110,6 +158,8 @@ export class CpuPool {
     this.#running.add(client);
     client.sliceEndCycles = now + this.timesliceCycles;
     client.needResched = false;
+    client.cpuId = this.#freeIds.pop()!;
+    this.#heldSince[client.cpuId] = now;
     this.stats.busy.set(now, this.#running.size);
   }
 

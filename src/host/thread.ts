@@ -17,6 +17,7 @@
  */
 
 import type { Process, Simulator, Waitable, Yieldable } from "../engine/mod.ts";
+import type { Timeline } from "../report/timeline.ts";
 import type { CpuClient, CpuPool } from "./cpu_pool.ts";
 import { P, PRIMITIVE_COUNT } from "./primitives.ts";
 
@@ -44,6 +45,14 @@ export class HostThread implements CpuClient {
   onCpu = false;
   /** The scheduler asked this thread to yield its pCPU at the next preemption point. */
   needResched = false;
+  /** The pCPU it runs on (kept by the pool), or -1. */
+  cpuId = -1;
+  /** Where its steps are recorded, when a timeline is being recorded. */
+  timeline: Timeline | undefined;
+  /** Its lane on the timeline, or -1. */
+  lane = -1;
+  /** The guest operation in progress (its steps belong to it), or -1. */
+  currentOp = -1;
   readonly sim: Simulator;
   protected readonly costs: Float64Array;
   protected readonly pool: CpuPool;
@@ -78,6 +87,7 @@ export class HostThread implements CpuClient {
   /** Charges one occurrence of a fixed-cost primitive at the local time. */
   step(prim: number): void {
     const cycles = this.costs[prim];
+    this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, cycles);
     this.cursorCycles += cycles;
     this.primCycles[prim] += cycles;
     this.primCounts[prim]++;
@@ -86,6 +96,7 @@ export class HostThread implements CpuClient {
   /** Charges `times` back-to-back occurrences of a fixed-cost primitive. */
   stepTimes(prim: number, times: number): void {
     const cycles = this.costs[prim] * times;
+    this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, cycles);
     this.cursorCycles += cycles;
     this.primCycles[prim] += cycles;
     this.primCounts[prim] += times;
@@ -93,6 +104,7 @@ export class HostThread implements CpuClient {
 
   /** Charges one occurrence of a primitive whose duration is given. */
   stepCycles(prim: number, cycles: number): void {
+    this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, cycles);
     this.cursorCycles += cycles;
     this.primCycles[prim] += cycles;
     this.primCounts[prim]++;
@@ -138,6 +150,7 @@ export class HostThread implements CpuClient {
     const start = this.cursorCycles;
     // An interrupt never lands before the activity starts (senders respect local time).
     const end = Math.max(this.sim.now, start);
+    this.timeline?.step(this.lane, prim, this.currentOp, start, end - start);
     this.primCycles[prim] += end - start;
     this.primCounts[prim]++;
     this.cursorCycles = end;
@@ -158,6 +171,7 @@ export class HostThread implements CpuClient {
     this.#openPrim = -1;
     const waited = this.sim.now - this.cursorCycles;
     if (waited > 0) {
+      this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, waited);
       this.primCycles[prim] += waited;
       this.primCounts[prim]++;
       this.cursorCycles = this.sim.now;
@@ -232,6 +246,7 @@ export class HostThread implements CpuClient {
     const tail = endCycles - this.cursorCycles;
     if (tail > 0) {
       const prim = this.#openPrim >= 0 ? this.#openPrim : P.IDLE;
+      this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, tail);
       this.primCycles[prim] += tail;
       this.primCounts[prim]++;
     }

@@ -114,11 +114,14 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
       if (op === OP_DONE) break;
       if (op === OP_NONE) continue;
       const start = vcpu.cursorCycles;
+      vcpu.currentOp = op;
       // Single-instruction operations go straight to the platform (one generator less).
       const insn = SINGLE_INSN[op];
       if (insn >= 0) yield* vcpu.platform.execute(vcpu, insn, 0);
       else yield* multiStep(vcpu, vm, op);
       if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
+      vcpu.currentOp = -1;
+      vcpu.timeline?.operation(vcpu.lane, op, start, vcpu.cursorCycles - start);
       latency[op].record(vcpu.cursorCycles - start);
       workloads[workloadIds[current]].operations++;
     }

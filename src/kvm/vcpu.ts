@@ -22,6 +22,7 @@ import type { CpuPool } from "../host/cpu_pool.ts";
 import { EXIT_REASON_NAMES } from "../host/exit_reasons.ts";
 import { P } from "../host/primitives.ts";
 import { type Flow, HostThread } from "../host/thread.ts";
+import { FLOW_INTERRUPT, FLOW_KICK, INSTANT_EXIT } from "../report/timeline.ts";
 import { GuestFlag, type IrqSource } from "./irq.ts";
 import { EXIT_KIND, type PlatformVm } from "./platform.ts";
 
@@ -79,6 +80,8 @@ export class Vcpu extends HostThread {
   /** The timer expired and KVM has not processed it yet. */
   #timerFired = false;
   readonly #wake = new Signal();
+  /** Causal links waiting for this vCPU to react (kind, lane, time triples; recording only). */
+  readonly #incomingFlows: number[] = [];
 
   constructor(
     sim: Simulator,
@@ -104,6 +107,22 @@ export class Vcpu extends HostThread {
   /** Counts one exit with reason id `reason`. */
   countExit(reason: number): void {
     this.exitCounts[reason]++;
+    this.timeline?.instant(this.lane, INSTANT_EXIT, reason, this.cursorCycles);
+  }
+
+  /** Records a causal link from `origin` that this vCPU will react to (recording only). */
+  #flowFrom(kind: number, origin: HostThread | undefined): void {
+    if (this.timeline === undefined || origin === undefined) return;
+    this.#incomingFlows.push(kind, origin.lane, origin.cursorCycles);
+  }
+
+  /** Ends the pending causal links at this vCPU's current time. */
+  #flowsArrive(): void {
+    const flows = this.#incomingFlows;
+    for (let i = 0; i < flows.length; i += 3) {
+      this.timeline!.flow(flows[i], flows[i + 1], flows[i + 2], this.lane, this.cursorCycles);
+    }
+    flows.length = 0;
   }
 
   // ---- Events from other actors, at the simulator's time -------------------------------
@@ -113,8 +132,9 @@ export class Vcpu extends HostThread {
    * posted (else it is kicked out and the interrupt injected at entry); a halted vCPU is
    * woken. `by` pays for the notification IPI or the wake-up.
    */
-  raiseIrq(id: number, by?: HostThread): void {
+  raiseIrq(id: number, by?: HostThread, origin: HostThread | undefined = by): void {
     this.pendingIrqs |= 1 << id;
+    if (this.timeline !== undefined) this.#flowFrom(FLOW_INTERRUPT, origin);
     switch (this.#mode) {
       case GUEST:
         if (this.guestIrqsMasked) return;
@@ -142,6 +162,7 @@ export class Vcpu extends HostThread {
       return;
     }
     by.step(P.KICK_SEND);
+    if (this.timeline !== undefined) this.#flowFrom(FLOW_KICK, by);
     this.#acks.push(ack);
     this.#cutShort();
   }
@@ -278,6 +299,7 @@ export class Vcpu extends HostThread {
 
   /** The guest runs the handlers of delivered interrupts, lowest vector id first. */
   *guestInterrupts(): Flow {
+    if (this.#incomingFlows.length > 0) this.#flowsArrive();
     while (this.pendingIrqs !== 0 && !this.guestIrqsMasked) {
       const id = 31 - Math.clz32(this.pendingIrqs & -this.pendingIrqs);
       this.pendingIrqs &= ~(1 << id);
@@ -307,6 +329,7 @@ export class Vcpu extends HostThread {
     const timer = this.#timerExit;
     this.#timerExit = false;
     this.platform.exit(this, timer ? EXIT_KIND.TIMER : EXIT_KIND.EXTERNAL);
+    if (this.#incomingFlows.length > 0) this.#flowsArrive();
     if (this.#acks.length > 0) {
       this.step(P.KVM_IRQ_ACK);
       if (this.lagCycles > 0) yield this.lagCycles;

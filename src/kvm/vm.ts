@@ -90,7 +90,7 @@ export class Vm {
    */
   sendIpi(from: Vcpu, target: number, by?: HostThread): void {
     this.#ipiSenders[target].push(from);
-    this.vcpus[target].raiseIrq(IPI_IRQ, by);
+    this.vcpus[target].raiseIrq(IPI_IRQ, by, from);
   }
 
   /** The page `vcpu` touches next (its own slice of memory, sequentially, wrapping). */

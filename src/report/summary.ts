@@ -73,6 +73,8 @@ export interface OperationLatency {
   p99Cycles: number;
   p999Cycles: number;
   maxCycles: number;
+  /** Non-empty histogram buckets: [lowest cycles, highest cycles, count]. */
+  histogram: [number, number, number][];
 }
 
 /** One workload's progress. */
@@ -189,6 +191,7 @@ export function buildSummary(input: SummaryInput): Summary {
       p99Cycles: s.p99,
       p999Cycles: s.p999,
       maxCycles: s.max,
+      histogram: histogram.buckets(),
     };
   });
   return {

@@ -2,11 +2,18 @@
  * Writing reports: every file goes to a temporary name first and is renamed into place,
  * so a reader (the dashboard, a script) never sees a half-written file.
  *
+ * A report directory holds summary.json, run-info.json, tables/*.csv, and when recorded
+ * timeline.bin (and trace.json, the Perfetto export, when asked for).
+ *
  * @module
  */
 
 import { join } from "node:path";
+import { CSV_TABLES, summaryCsv } from "./csv.ts";
+import { chromeTraceChunks } from "./perfetto.ts";
 import type { Summary } from "./summary.ts";
+import type { Timeline } from "./timeline.ts";
+import { decodeTimeline, encodeTimeline } from "./timeline_file.ts";
 
 /** Wall-clock facts about a run, kept out of summary.json so that stays reproducible. */
 export interface RunInfo {
@@ -23,19 +30,51 @@ export interface RunInfo {
 
 let tempCounter = 0;
 
-/** Writes `text` to `path` atomically (temp file in the same directory, then rename). */
-export function writeFileAtomic(path: string, text: string): void {
-  const temp = `${path}.${Deno.pid}.${tempCounter++}.tmp`;
+function tempName(path: string): string {
+  return `${path}.${Deno.pid}.${tempCounter++}.tmp`;
+}
+
+/** Writes `content` to `path` atomically (temp file in the same directory, then rename). */
+export function writeFileAtomic(path: string, content: string | Uint8Array): void {
+  const temp = tempName(path);
   try {
-    Deno.writeTextFileSync(temp, text);
+    if (typeof content === "string") Deno.writeTextFileSync(temp, content);
+    else Deno.writeFileSync(temp, content);
     Deno.renameSync(temp, path);
   } catch (error) {
-    try {
-      Deno.removeSync(temp);
-    } catch {
-      // the temp file may not exist; the original error is what matters
-    }
+    removeQuietly(temp);
     throw error;
+  }
+}
+
+/** Writes text produced in chunks to `path` atomically, without holding it all in memory. */
+export function writeChunksAtomic(path: string, chunks: Iterable<string>): void {
+  const temp = tempName(path);
+  const encoder = new TextEncoder();
+  try {
+    const file = Deno.openSync(temp, { write: true, create: true, truncate: true });
+    try {
+      for (const chunk of chunks) {
+        const bytes = encoder.encode(chunk);
+        for (let written = 0; written < bytes.length;) {
+          written += file.writeSync(bytes.subarray(written));
+        }
+      }
+    } finally {
+      file.close();
+    }
+    Deno.renameSync(temp, path);
+  } catch (error) {
+    removeQuietly(temp);
+    throw error;
+  }
+}
+
+function removeQuietly(path: string): void {
+  try {
+    Deno.removeSync(path);
+  } catch {
+    // the temp file may not exist; the original error is what matters
   }
 }
 
@@ -44,11 +83,43 @@ export function reportId(summary: Summary): string {
   return `${summary.scenario.name}--${summary.design.name}--seed${summary.seed}`;
 }
 
-/** Writes summary.json and run-info.json under `reportsDir/<id>/`; returns the directory. */
-export function writeReport(reportsDir: string, summary: Summary, info: RunInfo): string {
+/** What else to write besides the summary. */
+export interface ReportExtras {
+  /** The recorded timeline (written as timeline.bin). */
+  timeline?: Timeline;
+  /** Also write the Perfetto export, trace.json. */
+  trace?: boolean;
+}
+
+/** Writes a report under `reportsDir/<id>/`; returns the directory. */
+export function writeReport(
+  reportsDir: string,
+  summary: Summary,
+  info: RunInfo,
+  extras: ReportExtras = {},
+): string {
   const dir = join(reportsDir, reportId(summary));
-  Deno.mkdirSync(dir, { recursive: true });
+  Deno.mkdirSync(join(dir, "tables"), { recursive: true });
   writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
   writeFileAtomic(join(dir, "run-info.json"), JSON.stringify(info, null, 2) + "\n");
+  for (const table of CSV_TABLES) {
+    writeFileAtomic(join(dir, "tables", `${table}.csv`), summaryCsv(summary, table));
+  }
+  const timelineFile = join(dir, "timeline.bin");
+  if (extras.timeline !== undefined) {
+    const bytes = encodeTimeline(
+      extras.timeline,
+      summary.scenario.host.clockGHz,
+      summary.run.simulatedCycles,
+    );
+    writeFileAtomic(timelineFile, bytes);
+    if (extras.trace === true) {
+      writeChunksAtomic(join(dir, "trace.json"), chromeTraceChunks(decodeTimeline(bytes)));
+    }
+  } else {
+    // A rerun without a timeline must not leave an older run's timeline behind.
+    removeQuietly(timelineFile);
+  }
+  if (extras.trace !== true) removeQuietly(join(dir, "trace.json"));
   return dir;
 }

@@ -5,15 +5,21 @@
  * @module
  */
 
-import { RngStreams, Simulator } from "../engine/mod.ts";
+import { type Process, RngStreams, Simulator } from "../engine/mod.ts";
 import { CpuPool } from "../host/cpu_pool.ts";
-import type { HostThread } from "../host/thread.ts";
+import type { Flow, HostThread } from "../host/thread.ts";
 import { vcpuLoop } from "../kvm/guest.ts";
 import type { VcpuHostConfig } from "../kvm/vcpu.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import { type BackendKind, BackendThread, VirtioNet } from "../kvm/virtio.ts";
 import { type HostEnv, Vm } from "../kvm/vm.ts";
 import { Recorder } from "../report/recorder.ts";
+import {
+  type LaneKind,
+  recordExclusive,
+  Timeline,
+  type TimelineOptions,
+} from "../report/timeline.ts";
 import { buildSummary, type StopOutcome, type Summary } from "../report/summary.ts";
 import { SequenceProgram } from "../workloads/program.ts";
 import { createProgram, type WorkloadSpec } from "../workloads/workloads.ts";
@@ -24,6 +30,8 @@ import { designSetup, type LoadedScenario, usesVirtio } from "./load.ts";
 export interface SimulateOptions {
   /** Called now and then with simulated progress (for a progress line). */
   onProgress?: (simulatedCycles: number, limitCycles: number) => void;
+  /** Record a timeline within these limits (no timeline when absent). */
+  timeline?: TimelineOptions;
 }
 
 /** A finished run. */
@@ -33,6 +41,8 @@ export interface SimulationResult {
   vcpus: Vcpu[];
   /** The other host threads (backends, daemons). */
   threads: HostThread[];
+  /** The recorded timeline, when asked for. */
+  timeline: Timeline | undefined;
 }
 
 /** Runs `loaded` under design `designName` (which must be valid for it). */
@@ -61,11 +71,24 @@ export function simulate(
     haltPollCycles: Math.round(host.haltPollUs * cyclesPerUs),
   };
   const env: HostEnv = { sim, costs: profile.cyclesById, pool, config };
+  const timeline = options.timeline === undefined ? undefined : new Timeline(options.timeline);
+  const laneByProcess = new Map<Process, number>();
+  const laneOf = (process: Process) => laneByProcess.get(process) ?? -1;
+  const closeHolds: ((endCycles: number) => void)[] = [];
+  /** Starts a thread, giving it a timeline lane when recording. */
+  const start = (thread: HostThread, body: Flow, kind: LaneKind, group: string) => {
+    if (timeline !== undefined) {
+      thread.timeline = timeline;
+      thread.lane = timeline.addLane({ name: thread.name, kind, group });
+    }
+    thread.start(body);
+    laneByProcess.set(thread.process!, thread.lane);
+  };
   const threads: HostThread[] = [];
   const startBackend = (name: string, kind: BackendKind, vm?: Vm) => {
     const thread = new BackendThread(env, name, kind, kind === "vmm" ? vm?.vmmLock : undefined);
     threads.push(thread);
-    thread.start(thread.run());
+    start(thread, thread.run(), "thread", vm?.name ?? "host");
     return thread;
   };
   let daemon: BackendThread | undefined;
@@ -83,9 +106,8 @@ export function simulate(
       hostPageSize: guest.hostPageSize,
       timerHz: guest.timerHz,
     }, cyclesPerSecond);
-    for (const stats of [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats]) {
-      recorder.addResource(stats);
-    }
+    const locks = [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats];
+    for (const stats of locks) recorder.addResource(stats);
     const effective = guestDesign(design, guest.platform);
     const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices);
     for (const vcpu of vm.vcpus) vcpu.platform = platformVm;
@@ -127,16 +149,27 @@ export function simulate(
           })
         ));
       if (program !== undefined) running++;
-      vcpu.start(vcpuLoop({
+      start(
         vcpu,
-        vm,
-        program,
-        workloadIds: mine.map((i) => workloadIds[i]),
-        recorder,
-        onFinished,
-      }));
+        vcpuLoop({
+          vcpu,
+          vm,
+          program,
+          workloadIds: mine.map((i) => workloadIds[i]),
+          recorder,
+          onFinished,
+        }),
+        "vcpu",
+        vm.name,
+      );
+    }
+    if (timeline !== undefined) {
+      for (const stats of locks) {
+        closeHolds.push(recordExclusive(timeline, stats.name, vm.name, stats, laneOf));
+      }
     }
   }
+  if (timeline !== undefined) pool.record(timeline);
   const limitCycles = Math.round(scenario.stop.simulatedMs * cyclesPerMs);
   const onProgress = options.onProgress;
   const result = sim.run({
@@ -153,6 +186,8 @@ export function simulate(
   let endCycles = result.nowCycles;
   for (const thread of all) endCycles = Math.max(endCycles, thread.cursorCycles);
   for (const thread of all) thread.finalize(endCycles);
+  pool.finishRecording(endCycles);
+  for (const close of closeHolds) close(endCycles);
   const summary = buildSummary({
     scenario,
     design,
@@ -164,5 +199,5 @@ export function simulate(
     stop,
     events: sim.eventsProcessed,
   });
-  return { summary, vcpus, threads };
+  return { summary, vcpus, threads, timeline };
 }

@@ -116,7 +116,12 @@ Deno.test("run writes summary.json and run-info.json atomically; --json prints t
     strictEqual(printed.design.name, "vmx.io-in-vmm");
     const reportDir = `${dir}/vmexit-inl--vmx.io-in-vmm--seed1`;
     const names = [...Deno.readDirSync(reportDir)].map((e) => e.name).sort();
-    deepStrictEqual(names, ["run-info.json", "summary.json"]); // no temp files left behind
+    // No temp files left behind.
+    deepStrictEqual(names, ["run-info.json", "summary.json", "tables", "timeline.bin"]);
+    deepStrictEqual(
+      [...Deno.readDirSync(`${reportDir}/tables`)].map((e) => e.name).sort(),
+      ["exits.csv", "operations.csv", "primitives.csv", "resources.csv", "threads.csv"],
+    );
     const written = Deno.readTextFileSync(`${reportDir}/summary.json`);
     strictEqual(written, JSON.stringify(printed, null, 2) + "\n");
     const info = JSON.parse(Deno.readTextFileSync(`${reportDir}/run-info.json`));
