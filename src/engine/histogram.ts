@@ -135,6 +135,11 @@ function log2Floor(value: number): number {
 
 function bucketOf(value: number): number {
   if (value < SUB_BUCKETS) return value;
+  if (value < 2147483648) {
+    // The common case in 32-bit integer arithmetic (no Math.pow, no division).
+    const shift = 31 - Math.clz32(value) - SUB_BUCKET_BITS;
+    return SUB_BUCKETS + shift * SUB_BUCKETS + ((value >>> shift) - SUB_BUCKETS);
+  }
   const exponent = log2Floor(value);
   const shift = exponent - SUB_BUCKET_BITS;
   const sub = Math.floor(value / 2 ** shift) - SUB_BUCKETS;

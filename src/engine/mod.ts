@@ -13,6 +13,7 @@ export {
   type RunResult,
   Simulator,
   type StopReason,
+  Timer,
   type Waitable,
   type Yieldable,
 } from "./simulator.ts";

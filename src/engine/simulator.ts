@@ -84,6 +84,11 @@ export class Simulator {
     new OneShot(this.#queue, this.now + delayCycles, priority, callback);
   }
 
+  /** A reusable timer that calls `callback` when it fires (see {@linkcode Timer}). */
+  timer(callback: () => void): Timer {
+    return new Timer(this, this.#queue, callback);
+  }
+
   /** Starts a process now (it runs its first step at the current time, after older events). */
   process(name: string, body: ProcessBody): Process {
     return new Process(this, this.#queue, name, body);
@@ -148,6 +153,50 @@ function checkDelay(delayCycles: number, nowCycles: number, what: string): void 
       `Cannot schedule ${what} at cycle ${nowCycles + delayCycles}: current time is ` +
         `${nowCycles} and delays must be non-negative integers`,
     );
+  }
+}
+
+/**
+ * A reusable timer: {@linkcode Timer.set} (re)arms it, replacing any pending firing, and
+ * {@linkcode Timer.cancel} disarms it. It keeps one queue slot for life, so re-arming
+ * allocates nothing (unlike {@linkcode Simulator.call}).
+ */
+export class Timer implements Wakeable {
+  readonly #sim: Simulator;
+  readonly #queue: EventQueue;
+  readonly #slot: number;
+  readonly #callback: () => void;
+  #key = -1;
+
+  /** @internal Use {@linkcode Simulator.timer}. */
+  constructor(sim: Simulator, queue: EventQueue, callback: () => void) {
+    this.#sim = sim;
+    this.#queue = queue;
+    this.#callback = callback;
+    this.#slot = queue.register(this);
+  }
+
+  /** True while armed. */
+  get armed(): boolean {
+    return this.#key >= 0;
+  }
+
+  /** Arms the timer to fire after `delayCycles` (a pending firing is cancelled). */
+  set(delayCycles: number, priority: number = PRIORITY_NORMAL): void {
+    checkDelay(delayCycles, this.#sim.now, "a timer");
+    this.#key = this.#queue.pushSlot(this.#sim.now + delayCycles, priority, this.#slot);
+  }
+
+  /** Disarms the timer. */
+  cancel(): void {
+    this.#key = -1;
+  }
+
+  /** @internal Called by the event loop; stale firings are ignored. */
+  wake(entryKey: number): void {
+    if (entryKey !== this.#key) return;
+    this.#key = -1;
+    this.#callback();
   }
 }
 

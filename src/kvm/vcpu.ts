@@ -17,7 +17,7 @@
  * @module
  */
 
-import { type Latch, Signal, type Simulator } from "../engine/mod.ts";
+import { type Latch, Signal, type Simulator, type Timer } from "../engine/mod.ts";
 import type { CpuPool } from "../host/cpu_pool.ts";
 import { EXIT_REASON_NAMES } from "../host/exit_reasons.ts";
 import { P } from "../host/primitives.ts";
@@ -366,25 +366,24 @@ export class GuestTimer {
   deadlineCycles = -1;
   readonly #sim: Simulator;
   readonly #vcpu: Vcpu;
-  #generation = 0;
+  readonly #timer: Timer;
 
   constructor(sim: Simulator, vcpu: Vcpu) {
     this.#sim = sim;
     this.#vcpu = vcpu;
+    this.#timer = sim.timer(() => this.#fire());
   }
 
   /** Arms the timer for absolute time `deadlineCycles`; a past deadline fires at once. */
   arm(deadlineCycles: number): void {
-    const generation = ++this.#generation;
     this.deadlineCycles = deadlineCycles;
     const delay = deadlineCycles - this.#sim.now;
     if (delay <= 0) {
+      this.#timer.cancel();
       this.#fire();
       return;
     }
-    this.#sim.call(delay, () => {
-      if (generation === this.#generation) this.#fire();
-    });
+    this.#timer.set(delay);
   }
 
   #fire(): void {

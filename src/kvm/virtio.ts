@@ -16,7 +16,7 @@
  * @module
  */
 
-import { type Mutex, Signal } from "../engine/mod.ts";
+import { type Mutex, Signal, type Timer } from "../engine/mod.ts";
 import { P } from "../host/primitives.ts";
 import { type Flow, HostThread } from "../host/thread.ts";
 import { GuestFlag, type IrqSource } from "./irq.ts";
@@ -32,6 +32,8 @@ export interface VirtioRequest {
   readonly queue: number;
   /** Set by the guest's interrupt handler when the response has been processed. */
   readonly done: GuestFlag;
+  /** Fires when the peer's response arrives. */
+  readonly response: Timer;
 }
 
 const TX = 0;
@@ -118,7 +120,16 @@ export class VirtioNet {
     this.#peerLatencyCycles = peerLatencyCycles;
     this.#posted = vm.vcpus.map(() => undefined);
     this.#completed = vm.vcpus.map(() => []);
-    this.requests = vm.vcpus.map((_, queue) => ({ device: this, queue, done: new GuestFlag() }));
+    const sim = vm.vcpus[0].sim;
+    this.requests = vm.vcpus.map((_, queue) => {
+      const request: VirtioRequest = {
+        device: this,
+        queue,
+        done: new GuestFlag(),
+        response: sim.timer(() => this.backends[queue].submit(request, RX, undefined)),
+      };
+      return request;
+    });
     this.#irqIds = vm.vcpus.map((vcpu) => vcpu.addIrqSource(this.#queueIrq()));
   }
 
@@ -147,10 +158,7 @@ export class VirtioNet {
 
   /** @internal The request is on the wire: the response arrives after the peer's latency. */
   sent(request: VirtioRequest): void {
-    this.vm.vcpus[0].sim.call(
-      this.#peerLatencyCycles,
-      () => this.backends[request.queue].submit(request, RX, undefined),
-    );
+    request.response.set(this.#peerLatencyCycles);
   }
 
   /** @internal The response is in the queue: interrupt the guest. */

@@ -85,6 +85,7 @@ export function simulate(
     laneByProcess.set(thread.process!, thread.lane);
   };
   const threads: HostThread[] = [];
+  /** Starts a backend thread; `vm` is the VM it serves (none for a host-wide daemon). */
   const startBackend = (name: string, kind: BackendKind, vm?: Vm) => {
     const thread = new BackendThread(env, name, kind, kind === "vmm" ? vm?.vmmLock : undefined);
     threads.push(thread);
@@ -116,7 +117,9 @@ export function simulate(
       // vhost: a worker per queue; QEMU: its one I/O thread; daemon: one for the host.
       let perQueue: BackendThread[];
       if (kind === "vhost") {
-        perQueue = vm.vcpus.map((vcpu) => startBackend(`${vm.name}/vhost${vcpu.index}`, "vhost"));
+        perQueue = vm.vcpus.map((vcpu) =>
+          startBackend(`${vm.name}/vhost${vcpu.index}`, "vhost", vm)
+        );
       } else {
         const shared = kind === "daemon"
           ? (daemon ??= startBackend("host/net-daemon", "daemon"))

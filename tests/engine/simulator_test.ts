@@ -232,3 +232,19 @@ Deno.test("a signal wakes its waiter and remembers a fire nobody waited for", ()
   sim.run();
   deepStrictEqual(woke, [5, 15, 40]);
 });
+
+Deno.test("a reusable timer fires once per arming; re-arming and cancelling replace the firing", () => {
+  const sim = new Simulator();
+  const fired: number[] = [];
+  const timer = sim.timer(() => fired.push(sim.now));
+  timer.set(100);
+  sim.call(50, () => timer.set(30)); // re-armed: fires at 80, not 100
+  sim.call(200, () => {
+    timer.set(10);
+    timer.cancel(); // nothing at 210
+  });
+  sim.call(300, () => timer.set(0));
+  sim.run();
+  deepStrictEqual(fired, [80, 300]);
+  strictEqual(timer.armed, false);
+});
