@@ -6,4 +6,4 @@
 
 import { main } from "./src/cli/main.ts";
 
-if (import.meta.main) Deno.exit(main(Deno.args));
+if (import.meta.main) Deno.exit(await main(Deno.args));

@@ -21,7 +21,8 @@ export interface Command {
   usage: string;
   summary: string;
   flags: Record<string, FlagSpec>;
-  run(args: string[], io: Io): number;
+  /** Runs the command; resolves with the exit code (serve resolves when it stops). */
+  run(args: string[], io: Io): number | Promise<number>;
 }
 
 /** Where reports go unless --out says otherwise. */

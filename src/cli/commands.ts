@@ -9,10 +9,20 @@ import type { Command } from "./command.ts";
 import { compare } from "./compare.ts";
 import { list } from "./list.ts";
 import { run } from "./run.ts";
+import { serveCommand, startCommand } from "./serve.ts";
 import { suite } from "./suite.ts";
 import { validate } from "./validate.ts";
 
 /** Every subcommand. */
-export const COMMANDS: readonly Command[] = [run, compare, validate, list, suite, calibrate];
+export const COMMANDS: readonly Command[] = [
+  startCommand,
+  run,
+  compare,
+  validate,
+  list,
+  suite,
+  calibrate,
+  serveCommand,
+];
 
 export { type Command, commandHelp, type Io } from "./command.ts";

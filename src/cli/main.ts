@@ -29,8 +29,8 @@ export function mainHelp(): string {
   ].join("\n");
 }
 
-/** Runs the CLI with `args`; returns the process exit code. */
-export function main(args: string[], io: Io = consoleIo): number {
+/** Runs the CLI with `args`; resolves with the process exit code. */
+export async function main(args: string[], io: Io = consoleIo): Promise<number> {
   const [name, ...rest] = args;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(mainHelp());
@@ -47,7 +47,7 @@ export function main(args: string[], io: Io = consoleIo): number {
     return EXIT_OK;
   }
   try {
-    return command.run(rest, io);
+    return await command.run(rest, io);
   } catch (error) {
     if (error instanceof UsageError) {
       io.err(error.message);

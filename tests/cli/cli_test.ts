@@ -3,30 +3,30 @@ import { main } from "../../src/cli/main.ts";
 import type { Summary } from "../../src/report/summary.ts";
 
 /** Runs the CLI in-process; returns exit code and captured output. */
-function cli(...args: string[]): { code: number; out: string; err: string } {
+async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out: string[] = [];
   const err: string[] = [];
-  const code = main(args, { out: (t) => out.push(t), err: (t) => err.push(t) });
+  const code = await main(args, { out: (t) => out.push(t), err: (t) => err.push(t) });
   return { code, out: out.join("\n"), err: err.join("\n") };
 }
 
-function withTempDir(body: (dir: string) => void): void {
+async function withTempDir(body: (dir: string) => void | Promise<void>): Promise<void> {
   const dir = Deno.makeTempDirSync({ prefix: "cvmsim-cli-" });
   try {
-    body(dir);
+    await body(dir);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
 }
 
-Deno.test("help is available everywhere and exits 0", () => {
+Deno.test("help is available everywhere and exits 0", async () => {
   for (
     const args of [["--help"], ["run", "--help"], ["compare", "-h"], ["validate", "--help"], [
       "list",
       "--help",
     ]]
   ) {
-    const { code, out } = cli(...args);
+    const { code, out } = await cli(...args);
     strictEqual(code, 0, args.join(" "));
     match(out, /Usage: cvmsim/);
   }
@@ -67,8 +67,8 @@ Deno.test("usage errors are one line and exit 2", async (t) => {
     [["run", "scenarios"], /^cvmsim run: scenarios is not a file$/],
   ];
   for (const [args, expected] of cases) {
-    await t.step(args.join(" ") || "(no arguments)", () => {
-      const { code, err } = cli(...args);
+    await t.step(args.join(" ") || "(no arguments)", async () => {
+      const { code, err } = await cli(...args);
       strictEqual(code, 2);
       match(err, expected);
       strictEqual(err.includes("\n"), false, `one line: ${err}`);
@@ -76,33 +76,33 @@ Deno.test("usage errors are one line and exit 2", async (t) => {
   }
 });
 
-Deno.test("an invalid scenario lists its problems and exits 1", () => {
-  withTempDir((dir) => {
+Deno.test("an invalid scenario lists its problems and exits 1", async () => {
+  await withTempDir(async (dir) => {
     const file = `${dir}/bad.json`;
     Deno.writeTextFileSync(file, JSON.stringify({ name: "bad", guests: [{ vcpus: 0 }] }));
-    const ran = cli("run", file, "--out", dir);
+    const ran = await cli("run", file, "--out", dir);
     strictEqual(ran.code, 1);
     match(ran.err, /guests\[0\]\.vcpus: expected an integer from 1 to 1024, got 0/);
-    const validated = cli("validate", file, "scenarios/baseline.json");
+    const validated = await cli("validate", file, "scenarios/baseline.json");
     strictEqual(validated.code, 1);
     match(validated.out, /invalid .*bad\.json:\n {2}guests\[0\]\.vcpus/);
     match(validated.out, /ok scenarios\/baseline\.json/);
     strictEqual(
-      cli("run", "scenarios/baseline.json", "--design", "vmx.nope", "--out", dir).code,
+      (await cli("run", "scenarios/baseline.json", "--design", "vmx.nope", "--out", dir)).code,
       1,
     );
   });
 });
 
-Deno.test("validate accepts every shipped scenario", () => {
+Deno.test("validate accepts every shipped scenario", async () => {
   const files = [...Deno.readDirSync("scenarios")].map((e) => `scenarios/${e.name}`);
-  const { code, out } = cli("validate", ...files);
+  const { code, out } = await cli("validate", ...files);
   strictEqual(code, 0, out);
 });
 
-Deno.test("run writes summary.json and run-info.json atomically; --json prints the summary", () => {
-  withTempDir((dir) => {
-    const { code, out } = cli(
+Deno.test("run writes summary.json and run-info.json atomically; --json prints the summary", async () => {
+  await withTempDir(async (dir) => {
+    const { code, out } = await cli(
       "run",
       "scenarios/vmexit-inl.json",
       "--design",
@@ -130,9 +130,9 @@ Deno.test("run writes summary.json and run-info.json atomically; --json prints t
   });
 });
 
-Deno.test("--seed changes the seed recorded in the report", () => {
-  withTempDir((dir) => {
-    const { code } = cli(
+Deno.test("--seed changes the seed recorded in the report", async () => {
+  await withTempDir(async (dir) => {
+    const { code } = await cli(
       "run",
       "scenarios/baseline.json",
       "--design",
@@ -151,14 +151,14 @@ Deno.test("--seed changes the seed recorded in the report", () => {
   });
 });
 
-Deno.test("compare prints one table with deltas against the first design", () => {
-  withTempDir((dir) => {
-    const { code, out } = cli("compare", "scenarios/vmexit-inl.json", "--out", dir);
+Deno.test("compare prints one table with deltas against the first design", async () => {
+  await withTempDir(async (dir) => {
+    const { code, out } = await cli("compare", "scenarios/vmexit-inl.json", "--out", dir);
     strictEqual(code, 0);
     match(out, /baseline vmx\.io-in-kernel/);
     match(out, /pio-read mean \(cycles\)\s+1,403\s+4,652 \+3,249 \(\+231\.6%\)/);
     match(out, /IOCTL_RET count\s+0\s+100,000 \+100,000/);
-    const json = cli(
+    const json = await cli(
       "compare",
       "scenarios/vmexit-inl.json",
       "--designs",
@@ -174,13 +174,13 @@ Deno.test("compare prints one table with deltas against the first design", () =>
   });
 });
 
-Deno.test("list shows scenarios, designs and profiles", () => {
-  const { code, out } = cli("list");
+Deno.test("list shows scenarios, designs and profiles", async () => {
+  const { code, out } = await cli("list");
   strictEqual(code, 0);
   match(out, /scenarios\/baseline\.json/);
   match(out, /vmx\.io-in-vmm/);
   match(out, /intel-vmx\s+2\.5 GHz/);
-  const json = JSON.parse(cli("list", "designs", "--json").out);
+  const json = JSON.parse((await cli("list", "designs", "--json")).out);
   ok(json.designs.length >= 2);
   strictEqual(json.scenarios, undefined);
 });
@@ -204,23 +204,23 @@ Deno.test("the real binary exits with the documented codes and never prints a st
   strictEqual((await spawn("--help")).code, 0);
 });
 
-Deno.test("calibrate prints every cost with its source and the microbenchmark comparison", () => {
-  const { code, out } = cli("calibrate");
+Deno.test("calibrate prints every cost with its source and the microbenchmark comparison", async () => {
+  const { code, out } = await cli("calibrate");
   strictEqual(code, 0);
   match(out, /Profile intel-vmx: /);
   match(out, /KVM_CPUID\s+kvm\s+97\s+38\.8\s+derived\s+intel-vmx\s+1027 \(vmexit cpuid/);
   match(out, /VMEXIT\s+kvm\s+330\s+132\.0\s+estimate/);
   match(out, /cpuid\s+vmx\.io-in-kernel\s+1,027\s+1,027\s+\+0\.0%\s+measured/);
   match(out, /inl_from_qemu\s+vmx\.io-in-vmm\s+4,652\s+4,652\s+\+0\.0%\s+derived/);
-  const json = JSON.parse(cli("calibrate", "--profile", "amd-svm", "--json").out);
+  const json = JSON.parse((await cli("calibrate", "--profile", "amd-svm", "--json")).out);
   strictEqual(json.profile.name, "amd-svm");
   strictEqual(json.microbenchmarks[0].design, "svm.io-in-kernel");
 });
 
-Deno.test("calibrate --import builds a profile file that scenarios can use", () => {
-  withTempDir((dir) => {
+Deno.test("calibrate --import builds a profile file that scenarios can use", async () => {
+  await withTempDir(async (dir) => {
     const profile = `${dir}/my-host.json`;
-    const imported = cli(
+    const imported = await cli(
       "calibrate",
       "--import",
       "tests/fixtures/vmexit_output.txt",
@@ -232,7 +232,7 @@ Deno.test("calibrate --import builds a profile file that scenarios can use", () 
     strictEqual(imported.code, 0, imported.err);
     match(imported.out, /wrote .*my-host\.json: 7 costs set from 8 tests/);
     match(imported.err, /not used \(cvmsim does not reproduce them\): .*inl_from_pmtimer/);
-    const shown = cli("calibrate", "--profile", profile);
+    const shown = await cli("calibrate", "--profile", profile);
     strictEqual(shown.code, 0);
     match(shown.out, /cpuid\s+vmx\.io-in-kernel\s+1,124\s+1,124\s+\+0\.0%\s+measured/);
     Deno.writeTextFileSync(
@@ -243,11 +243,11 @@ Deno.test("calibrate --import builds a profile file that scenarios can use", () 
         guests: [{ vcpus: 1, workloads: [{ kind: "loop", operation: "cpuid", iterations: 10 }] }],
       }),
     );
-    const ran = cli("run", `${dir}/s.json`, "--json", "--out", dir);
+    const ran = await cli("run", `${dir}/s.json`, "--json", "--out", dir);
     strictEqual(ran.code, 0, ran.err);
     strictEqual(JSON.parse(ran.out).operations.cpuid.meanCycles, 1124);
   });
-  strictEqual(cli("calibrate", "--import", "nope.txt").code, 2);
-  strictEqual(cli("calibrate", "--base", "intel-vmx").code, 2);
-  strictEqual(cli("calibrate", "--import", "README.md").code, 2);
+  strictEqual((await cli("calibrate", "--import", "nope.txt")).code, 2);
+  strictEqual((await cli("calibrate", "--base", "intel-vmx")).code, 2);
+  strictEqual((await cli("calibrate", "--import", "README.md")).code, 2);
 });

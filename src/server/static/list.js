@@ -1,0 +1,84 @@
+import { el, fmt, getJSON, showError, table } from "./common.js";
+
+const target = document.getElementById("reports");
+const button = document.getElementById("compare");
+const selection = document.getElementById("selection");
+const chosen = new Set();
+
+function update() {
+  button.disabled = chosen.size < 2;
+  selection.textContent = chosen.size === 0 ? "" : `${chosen.size} selected`;
+}
+
+button.addEventListener("click", () => {
+  location.href = `/compare?ids=${[...chosen].map(encodeURIComponent).join(",")}`;
+});
+
+try {
+  const reports = await getJSON("/api/reports");
+  if (reports.length === 0) {
+    target.replaceChildren(
+      el("p", {}, "No reports yet: run ", el("code", {}, "deno task start"), "."),
+    );
+  } else {
+    const byScenario = new Map();
+    for (const r of reports) {
+      const key = `${r.scenario} (seed ${r.seed})`;
+      if (!byScenario.has(key)) byScenario.set(key, []);
+      byScenario.get(key).push(r);
+    }
+    const rows = reports.map((r) => {
+      const box = el("input", { type: "checkbox", "aria-label": `select ${r.id}` });
+      box.addEventListener("change", () => {
+        if (box.checked) chosen.add(r.id);
+        else chosen.delete(r.id);
+        update();
+      });
+      const ops = Object.entries(r.operations).map(([name, cycles]) => `${name} ${fmt.int(cycles)}`)
+        .join(", ");
+      return [
+        box,
+        el("a", { href: `/reports/${encodeURIComponent(r.id)}` }, r.scenario),
+        r.design,
+        String(r.seed),
+        fmt.dec(r.simulatedMs, 3),
+        String(r.vcpus),
+        fmt.int(r.exits),
+        ops || "-",
+        r.hasTimeline
+          ? el("a", { href: `/api/reports/${encodeURIComponent(r.id)}/trace.json` }, "Perfetto")
+          : "-",
+      ];
+    });
+    const groups = [...byScenario].filter(([, runs]) => runs.length > 1).map(([name, runs]) =>
+      el(
+        "li",
+        {},
+        el("a", {
+          href: `/compare?ids=${runs.map((r) => encodeURIComponent(r.id)).join(",")}`,
+        }, `${name}: compare its ${runs.length} designs`),
+      )
+    );
+    target.replaceChildren(
+      table(
+        [
+          "",
+          "scenario",
+          "design",
+          "seed",
+          "simulated ms",
+          "vCPUs",
+          "exits",
+          "mean latency (cycles)",
+          "trace",
+        ],
+        rows,
+        { textColumns: [0, 1, 2, 7, 8], caption: `${reports.length} reports` },
+      ),
+      groups.length > 0 ? el("h2", {}, "Comparisons") : null,
+      groups.length > 0 ? el("ul", {}, groups) : null,
+    );
+  }
+} catch (error) {
+  showError(target, error);
+}

@@ -1,0 +1,189 @@
+import { DOMAIN_COLORS, el, fmt, getJSON, legend, showError, table } from "./common.js";
+import { TimelineView } from "./timeline.js";
+
+const id = decodeURIComponent(location.pathname.split("/").pop());
+const api = `/api/reports/${encodeURIComponent(id)}`;
+const main = document.querySelector("main");
+
+try {
+  const summary = await getJSON(api);
+  render(summary);
+  await timeline(summary);
+} catch (error) {
+  showError(main, error);
+}
+
+function render(s) {
+  const ghz = s.scenario.host.clockGHz;
+  const seconds = s.run.simulatedCycles / (ghz * 1e9);
+  document.title = `${s.scenario.name} · ${s.design.name}`;
+  document.getElementById("title").textContent = `${s.scenario.name} · ${s.design.name}`;
+  document.getElementById("description").textContent = s.scenario.description;
+  const facts = [
+    ["design", `${s.design.name} (${s.design.platform})`],
+    ["profile", `${s.profile.name}, ${ghz} GHz`],
+    ["seed", s.seed],
+    ["simulated", `${fmt.dec(s.run.simulatedMs, 3)} ms`],
+    ["ended by", s.run.stop],
+    ["exits", fmt.int(s.totals.exits)],
+    ["vCPUs", s.vcpus.length],
+  ];
+  document.getElementById("facts").replaceChildren(
+    ...facts.map(([k, v]) => el("div", {}, el("b", {}, String(v)), k)),
+  );
+  document.getElementById("links").replaceChildren(
+    "Download: ",
+    el("a", { href: api }, "summary.json"),
+    ...["threads", "primitives", "exits", "operations", "resources"].flatMap((t) => [
+      " · ",
+      el("a", { href: `${api}/tables/${t}.csv` }, `${t}.csv`),
+    ]),
+  );
+
+  // Time by domain per thread: stacked bars, shares of the run.
+  const threads = [...s.vcpus, ...s.threads].slice(0, 64);
+  const domains = Object.keys(s.totals.byDomain).filter((d) => s.totals.byDomain[d] > 0);
+  const run = s.run.simulatedCycles;
+  document.getElementById("domains-box").style.height = `${
+    Math.max(220, 26 * threads.length + 80)
+  }px`;
+  new Chart(document.getElementById("domains"), {
+    type: "bar",
+    data: {
+      labels: threads.map((t) => t.name),
+      datasets: domains.map((d) => ({
+        label: d,
+        data: threads.map((t) => (100 * t.byDomain[d]) / run),
+        backgroundColor: DOMAIN_COLORS[d],
+      })),
+    },
+    options: {
+      indexAxis: "y",
+      animation: false,
+      maintainAspectRatio: false,
+      scales: {
+        x: { stacked: true, max: 100, title: { display: true, text: "% of the run" } },
+        y: { stacked: true },
+      },
+      plugins: {
+        tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${c.raw.toFixed(1)}%` } },
+      },
+    },
+  });
+  document.getElementById("domains-table").replaceChildren(table(
+    ["thread", ...domains],
+    threads.map((t) => [t.name, ...domains.map((d) => fmt.pct(t.byDomain[d], run))]),
+  ));
+
+  // Latency histograms, one operation at a time.
+  const select = document.getElementById("operation");
+  const ops = Object.keys(s.operations);
+  select.replaceChildren(...ops.map((op) => el("option", { value: op }, op)));
+  let chart;
+  const showOp = () => {
+    const op = s.operations[select.value];
+    if (op === undefined) return;
+    const buckets = op.histogram ?? [];
+    chart?.destroy();
+    chart = new Chart(document.getElementById("latency"), {
+      type: "bar",
+      data: {
+        labels: buckets.map((
+          [lo, hi],
+        ) => (lo === hi ? fmt.int(lo) : `${fmt.int(lo)}–${fmt.int(hi)}`)),
+        datasets: [{
+          label: `${select.value} (count)`,
+          data: buckets.map((b) => b[2]),
+          backgroundColor: "#2f6fb3",
+        }],
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: {
+          x: { title: { display: true, text: "cycles" } },
+          y: { title: { display: true, text: "operations" } },
+        },
+      },
+    });
+    document.getElementById("latency-table").replaceChildren(table(
+      ["count", "mean", "p50", "p90", "p99", "p99.9", "max", "mean ns"],
+      [[
+        fmt.int(op.count),
+        fmt.int(op.meanCycles),
+        fmt.int(op.p50Cycles),
+        fmt.int(op.p90Cycles),
+        fmt.int(op.p99Cycles),
+        fmt.int(op.p999Cycles),
+        fmt.int(op.maxCycles),
+        fmt.dec(op.meanCycles / ghz),
+      ]],
+      { textColumns: [], caption: "cycles" },
+    ));
+  };
+  select.addEventListener("change", showOp);
+  if (ops.length > 0) showOp();
+  else document.getElementById("latency-table").textContent = "No guest operations in this run.";
+
+  document.getElementById("exits").replaceChildren(table(
+    ["reason", "exits", "per simulated s"],
+    Object.entries(s.totals.exitsByReason).map(([r, n]) => [r, fmt.int(n), fmt.int(n / seconds)]),
+  ));
+  document.getElementById("resources").replaceChildren(table(
+    ["resource", "utilization", "acquired", "waited", "mean wait", "p99 wait", "max queue"],
+    s.resources.filter((r) => r.acquisitions > 0).map((r) => [
+      r.name,
+      fmt.pct(r.utilization, 1),
+      fmt.int(r.acquisitions),
+      fmt.int(r.contended),
+      fmt.int(r.waitCycles.mean),
+      fmt.int(r.waitCycles.p99),
+      r.maxQueueLength,
+    ]),
+  ));
+  const all = Object.values(s.totals.byDomain).reduce((a, b) => a + b, 0);
+  document.getElementById("primitives").replaceChildren(table(
+    ["primitive", "count", "cycles", "share", "cycles each"],
+    Object.entries(s.totals.byPrimitive)
+      .sort((a, b) => b[1].cycles - a[1].cycles)
+      .map((
+        [name, p],
+      ) => [
+        name,
+        fmt.int(p.count),
+        fmt.int(p.cycles),
+        fmt.pct(p.cycles, all),
+        p.count ? fmt.int(p.cycles / p.count) : "-",
+      ]),
+  ));
+}
+
+async function timeline(summary) {
+  const status = document.getElementById("timeline-status");
+  let meta;
+  try {
+    meta = await getJSON(`${api}/timeline/meta`);
+  } catch {
+    status.textContent = "No timeline was recorded for this run.";
+    document.getElementById("timeline-wrap").hidden = true;
+    return;
+  }
+  const links = document.getElementById("links");
+  links.append(" · ", el("a", { href: `${api}/trace.json` }, "Perfetto trace (trace.json)"));
+  const domains = [...new Set(meta.primitives.map((p) => p.domain))];
+  document.getElementById("timeline-legend").replaceChildren(legend([...domains, "busy"]));
+  const view = new TimelineView({
+    canvas: document.getElementById("timeline"),
+    tooltip: document.getElementById("tooltip"),
+    status,
+    api,
+    meta,
+    clockGHz: summary.scenario.host.clockGHz,
+  });
+  document.getElementById("zoom-in").addEventListener("click", () => view.zoom(0.5));
+  document.getElementById("zoom-out").addEventListener("click", () => view.zoom(2));
+  document.getElementById("pan-left").addEventListener("click", () => view.pan(-0.25));
+  document.getElementById("pan-right").addEventListener("click", () => view.pan(0.25));
+  document.getElementById("zoom-reset").addEventListener("click", () => view.reset());
+  await view.load();
+}
