@@ -129,12 +129,17 @@ export class Timeline {
     return this.steps.count + this.operations.count + this.occupancy.count;
   }
 
-  /** True when a span [start, start + duration) should be recorded. */
+  /**
+   * True when a span [start, start + duration) should be recorded. Once the span limit
+   * is reached at time T, only spans that began before T are still taken (a lane has at
+   * most an operation and a step or hold in progress at T, so this stays bounded): the
+   * timeline is then complete up to T.
+   */
   #wanted(start: number, duration: number): boolean {
     if (start + duration < this.options.startCycles || start > this.options.endCycles) {
       return false;
     }
-    if (this.truncatedAtCycles !== undefined) return false;
+    if (this.truncatedAtCycles !== undefined) return start < this.truncatedAtCycles;
     if (this.spanCount >= this.options.maxSpans) {
       this.truncatedAtCycles = start;
       return false;

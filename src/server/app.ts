@@ -142,6 +142,7 @@ export function createApp(options: AppOptions): Hono {
     new Response(await Deno.readFile(new URL(PAGES[name], staticDir)), {
       headers: { "content-type": "text/html; charset=utf-8" },
     });
+  app.get("/favicon.ico", (c) => c.body(null, 204));
   app.get("/", page("list"));
   app.get("/reports/:id", page("report"));
   app.get("/compare", page("compare"));
