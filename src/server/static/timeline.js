@@ -168,7 +168,12 @@ export class TimelineView {
           const share = level === "a" ? 1 : Number(level) / 10;
           const h = Math.max(2, share * (LANE_HEIGHT - 4));
           g.fillStyle = DOMAIN_COLORS[data.domains[Number(domain)]] ?? "#999";
-          g.fillRect(LABEL_WIDTH + bucket * columnWidth, y + (LANE_HEIGHT - 4 - h), Math.max(1, columnWidth), h);
+          g.fillRect(
+            LABEL_WIDTH + bucket * columnWidth,
+            y + (LANE_HEIGHT - 4 - h),
+            Math.max(1, columnWidth),
+            h,
+          );
         }
       }
     } else {
@@ -213,7 +218,9 @@ export class TimelineView {
       if (row === undefined) return null;
       const bucket = Math.floor(((x - LABEL_WIDTH) / this.plotWidth) * (row.cells.length / 2));
       const domain = row.cells[2 * bucket];
-      if (domain === undefined || domain === "-") return `${name} at ${this.#time(time)}\nnothing recorded`;
+      if (domain === undefined || domain === "-") {
+        return `${name} at ${this.#time(time)}\nnothing recorded`;
+      }
       const level = row.cells[2 * bucket + 1];
       const share = level === "a" ? "all" : `${level}0%`;
       return `${name} at ${this.#time(time)}\nmostly ${data.domains[Number(domain)]} ` +

@@ -1,0 +1,157 @@
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
+import { createApp } from "../../src/server/app.ts";
+import { IDS, makeReports } from "./fixtures.ts";
+
+const dir = makeReports();
+const app = createApp({ reportsDir: dir });
+
+async function get(
+  path: string,
+): Promise<{ status: number; body: unknown; text: string; type: string }> {
+  const response = await app.request(path);
+  const text = await response.text();
+  let body: unknown = undefined;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // not JSON
+  }
+  return { status: response.status, body, text, type: response.headers.get("content-type") ?? "" };
+}
+
+Deno.test("the report list shows every report with its headline figures", async () => {
+  const { status, body } = await get("/api/reports");
+  strictEqual(status, 200);
+  const reports = body as { id: string; design: string; exits: number; hasTimeline: boolean }[];
+  deepStrictEqual(reports.map((r) => r.id), [IDS.kernel, IDS.vmm]);
+  ok(reports.every((r) => r.exits > 0 && r.hasTimeline));
+});
+
+Deno.test("a report's summary and CSV tables are served", async () => {
+  const summary = await get(`/api/reports/${IDS.vmm}`);
+  strictEqual(summary.status, 200);
+  strictEqual((summary.body as { design: { name: string } }).design.name, "vmx.io-in-vmm");
+  const csv = await get(`/api/reports/${IDS.vmm}/tables/exits.csv`);
+  strictEqual(csv.status, 200);
+  ok(csv.type.startsWith("text/csv"));
+  ok(csv.text.startsWith("reason,exits\r\n"));
+  strictEqual((await get(`/api/reports/${IDS.vmm}/tables/secrets.csv`)).status, 400);
+});
+
+Deno.test("timeline windows: spans when few, per-pixel aggregates when many", async () => {
+  const meta = (await get(`/api/reports/${IDS.kernel}/timeline/meta`)).body as {
+    window: { startCycles: number; endCycles: number };
+    lanes: { name: string }[];
+  };
+  const whole = (await get(`/api/reports/${IDS.kernel}/timeline?maxSpans=100&buckets=200`))
+    .body as { aggregated: boolean; buckets: { cells: string }[]; spanCount: number };
+  strictEqual(whole.aggregated, true);
+  ok(whole.spanCount > 100);
+  strictEqual(whole.buckets.length, meta.lanes.length);
+  strictEqual(whole.buckets[0].cells.length, 400);
+  const narrow = (await get(`/api/reports/${IDS.kernel}/timeline?from=0&to=20000&lanes=0,1`))
+    .body as { aggregated: boolean; steps: number[][]; lanes: number[] };
+  strictEqual(narrow.aggregated, false);
+  deepStrictEqual(narrow.lanes, [0, 1]);
+  ok(narrow.steps.length > 0);
+  for (const [lane, , , start, duration] of narrow.steps) {
+    ok(lane === 0 || lane === 1);
+    ok(start <= 20000 && start + duration >= 0);
+  }
+});
+
+Deno.test("bad timeline queries get 400 with a message", async () => {
+  for (
+    const query of [
+      "from=abc",
+      "from=100&to=50",
+      "lanes=0,999",
+      "lanes=x",
+      "buckets=0",
+      "buckets=1.5",
+      "maxSpans=-1",
+    ]
+  ) {
+    const { status, body } = await get(`/api/reports/${IDS.kernel}/timeline?${query}`);
+    strictEqual(status, 400, query);
+    ok(typeof (body as { error: string }).error === "string", query);
+  }
+});
+
+Deno.test("unknown reports are 404 and nothing outside the reports directory is read", async () => {
+  const outside = Deno.makeTempDirSync({ prefix: "cvmsim-outside-" });
+  Deno.writeTextFileSync(
+    `${outside}/summary.json`,
+    JSON.stringify({ schemaVersion: 1, scenario: {} }),
+  );
+  Deno.symlinkSync(outside, `${dir}/escape`);
+  Deno.mkdirSync(`${dir}/sneaky`);
+  Deno.symlinkSync(`${outside}/summary.json`, `${dir}/sneaky/summary.json`);
+  try {
+    for (
+      const path of [
+        "/api/reports/nope",
+        "/api/reports/..",
+        "/api/reports/%2e%2e",
+        "/api/reports/..%2F..%2Fetc",
+        "/api/reports/%2Fetc%2Fpasswd",
+        "/api/reports/a%2F..%2F..",
+        "/api/reports/escape",
+        "/api/reports/sneaky",
+        `/api/reports/${IDS.kernel}%2F..%2F..%2F..`,
+        "/api/reports/escape/timeline",
+        "/static/..%2F..%2Fapp.ts",
+        "/static/report.html",
+      ]
+    ) {
+      const { status, text } = await get(path);
+      strictEqual(status, 404, path);
+      ok(!text.includes("schemaVersion"), `${path} leaked a file`);
+      ok(!text.includes("    at "), `${path} leaked a stack trace`);
+    }
+    // The symlinked directories are not listed as reports either.
+    const listed = (await get("/api/reports")).body as { id: string }[];
+    ok(listed.every((r) => r.id !== "escape" && r.id !== "sneaky"));
+  } finally {
+    Deno.removeSync(`${dir}/escape`);
+    Deno.removeSync(`${dir}/sneaky`, { recursive: true });
+    Deno.removeSync(outside, { recursive: true });
+  }
+});
+
+Deno.test("the Perfetto trace downloads as valid JSON", async () => {
+  const response = await app.request(`/api/reports/${IDS.vmm}/trace.json`);
+  strictEqual(response.status, 200);
+  ok(response.headers.get("content-disposition")?.includes("attachment"));
+  const trace = await response.json();
+  ok(trace.traceEvents.length > 100);
+});
+
+Deno.test("compare returns per-design rows with the baseline first", async () => {
+  const { status, body } = await get(`/api/compare?ids=${IDS.kernel},${IDS.vmm}`);
+  strictEqual(status, 200);
+  const comparison = body as { designs: string[]; rows: { metric: string; values: number[] }[] };
+  deepStrictEqual(comparison.designs, ["vmx.io-in-kernel", "vmx.io-in-vmm"]);
+  const mean = comparison.rows.find((r) => r.metric === "pio-read mean")!;
+  ok(mean.values[1] > mean.values[0]);
+  strictEqual((await get(`/api/compare?ids=${IDS.kernel}`)).status, 400);
+  strictEqual((await get(`/api/compare?ids=${IDS.kernel},nope`)).status, 404);
+});
+
+Deno.test("pages, assets and chart.js are served by the app itself", async () => {
+  for (const path of ["/", `/reports/${IDS.kernel}`, "/compare?ids=a,b"]) {
+    const { status, type, text } = await get(path);
+    strictEqual(status, 200, path);
+    ok(type.startsWith("text/html"), path);
+    ok(text.includes("<main>"), path);
+  }
+  for (
+    const file of ["app.css", "common.js", "list.js", "report.js", "timeline.js", "compare.js"]
+  ) {
+    strictEqual((await get(`/static/${file}`)).status, 200, file);
+  }
+  const chart = await get("/vendor/chart.umd.js");
+  strictEqual(chart.status, 200);
+  ok(chart.text.includes("Chart"));
+  strictEqual((await get("/nowhere")).status, 404);
+});
