@@ -107,7 +107,7 @@ export class TimelineView {
   draw() {
     const { canvas, meta } = this;
     const lanes = meta.lanes;
-    const ratio = window.devicePixelRatio || 1;
+    const ratio = globalThis.devicePixelRatio || 1;
     const width = canvas.clientWidth;
     const height = AXIS_HEIGHT + lanes.length * LANE_HEIGHT;
     canvas.style.height = `${height}px`;
