@@ -16,6 +16,7 @@ import { compareSummaries } from "../report/compare.ts";
 import { CSV_TABLES, type CsvTable, summaryCsv } from "../report/csv.ts";
 import { chromeTraceChunks } from "../report/perfetto.ts";
 import { NotFoundError, ReportStore } from "./reports.ts";
+import type { TimelineIndex } from "./timeline_query.ts";
 
 /** Options of {@linkcode createApp}. */
 export interface AppOptions {
@@ -48,6 +49,7 @@ const DEFAULT_MAX_SPANS = 20_000;
 export function createApp(options: AppOptions): Hono {
   const store = new ReportStore(options.reportsDir);
   const app = new Hono();
+  const windowCache = new Map<string, { index: TimelineIndex; json: string }>();
 
   app.get("/api/reports", (c) => c.json(store.list()));
 
@@ -92,9 +94,20 @@ export function createApp(options: AppOptions): Hono {
         return lane;
       });
     }
-    return c.json(
-      index.query({ fromCycles: from, toCycles: to, lanes: selected, maxSpans, buckets }),
-    );
+    // Identical windows (the whole-run view above all) are answered from a small cache.
+    const key = `${c.req.param("id")}|${from}|${to}|${
+      selected?.join(",") ?? ""
+    }|${maxSpans}|${buckets}`;
+    let cached = windowCache.get(key);
+    if (cached === undefined || cached.index !== index) {
+      const json = JSON.stringify(
+        index.query({ fromCycles: from, toCycles: to, lanes: selected, maxSpans, buckets }),
+      );
+      cached = { index, json };
+      windowCache.set(key, cached);
+      while (windowCache.size > 64) windowCache.delete(windowCache.keys().next().value!);
+    }
+    return c.body(cached.json, 200, { "content-type": "application/json" });
   });
 
   app.get("/api/reports/:id/trace.json", (c) => {
