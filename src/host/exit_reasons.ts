@@ -24,6 +24,7 @@ export const EXIT_REASONS = {
   EXTERNAL_INTERRUPT: "A host interrupt arrived while in guest mode (kick, host timer tick) (VMX).",
   INTR: "A host interrupt arrived while in guest mode (SVM).",
   PREEMPTION_TIMER: "The VMX preemption timer expired (the guest's TSC-deadline timer).",
+  TDVMCALL: "A TD guest asked the host for a service (TDG.VP.VMCALL), often after a #VE.",
 } as const;
 
 /** Name of an exit reason. */

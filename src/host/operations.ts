@@ -26,7 +26,16 @@ export const GUEST_OPERATIONS = {
     "interrupt (kvm-unit-tests self_ipi_sti_hlt).",
   "virtio-rr": "Send one request on a virtio queue (a notify write) and idle until its " +
     "response interrupt has been handled (a request-response round trip).",
-  touch: "Touch the next page of guest memory; the first touch of a page faults it in.",
+  touch: "Touch the next page of guest memory; the first touch of a page faults it in (in a " +
+    "TD, an unaccepted page is accepted first).",
+  "accept-page": "Accept the next 4 KiB of private memory (TDG.MEM.PAGE.ACCEPT); on a plain " +
+    "guest, first-touch it.",
+  "accept-2m": "Accept the next 2 MiB of private memory, trying 2 MiB first and falling back " +
+    "to 512 4 KiB accepts where the host maps 4 KiB only; on a plain guest, first-touch it.",
+  "convert-shared": "Convert the next 2 MiB of private memory to shared (TDX MapGPA); nothing " +
+    "on a plain guest.",
+  "convert-private": "Convert the 2 MiB most recently made shared back to private; nothing on " +
+    "a plain guest.",
 } as const;
 
 /** Name of a guest operation. */

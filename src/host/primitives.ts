@@ -51,6 +51,77 @@ const CATALOGUE = {
     domain: "guest",
     doc: "An ICR write the CPU virtualizes (IPI virtualization): the IPI is sent without an exit.",
   },
+  GUEST_VE: {
+    domain: "guest",
+    doc:
+      "A TD guest's #VE handler: exception delivery, decoding the instruction, building a TDVMCALL.",
+  },
+  GUEST_BOUNCE_COPY: {
+    domain: "guest",
+    doc: "A confidential guest copies one I/O buffer through a shared bounce buffer (swiotlb).",
+  },
+  // --- Intel TDX module (SEAM) ---
+  TD_EXIT: {
+    domain: "tdx-module",
+    doc: "A TD exit through the TDX module: save and scrub the TD's state, SEAMRET to KVM.",
+  },
+  "SEAMCALL(TDH.VP.ENTER)": {
+    domain: "tdx-module",
+    doc: "Enter a TD vCPU: SEAMCALL, restore the TD's state, VM entry.",
+  },
+  "SEAMCALL(TDH.VP.FLUSH)": {
+    domain: "tdx-module",
+    doc: "Flush a TD vCPU's state from the pCPU it last ran on (before it runs elsewhere).",
+  },
+  "SEAMCALL(TDH.MEM.PAGE.AUG)": {
+    domain: "tdx-module",
+    doc: "Add a pending private page to a TD's secure EPT (takes the S-EPT lock).",
+  },
+  "SEAMCALL(TDH.MEM.SEPT.ADD)": {
+    domain: "tdx-module",
+    doc: "Add a secure-EPT page-table page for a missing level (takes the S-EPT lock).",
+  },
+  "SEAMCALL(TDH.MEM.SEPT.RD)": {
+    domain: "tdx-module",
+    doc: "Read one secure-EPT entry through the module (the alternative to a mirror copy).",
+  },
+  "SEAMCALL(TDH.MEM.RANGE.BLOCK)": {
+    domain: "tdx-module",
+    doc: "Block a private mapping before removing it (takes the S-EPT lock).",
+  },
+  "SEAMCALL(TDH.MEM.TRACK)": {
+    domain: "tdx-module",
+    doc: "Advance the TD's TLB epoch; running vCPUs must exit before blocked pages go.",
+  },
+  "SEAMCALL(TDH.MEM.PAGE.REMOVE)": {
+    domain: "tdx-module",
+    doc: "Remove a blocked private page from the TD (takes the S-EPT lock).",
+  },
+  "SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)": {
+    domain: "tdx-module",
+    doc: "Write back and invalidate a removed page's cache lines for the TD's key.",
+  },
+  SEAMCALL_BUSY: {
+    domain: "tdx-module",
+    doc: "A SEAMCALL that found the S-EPT lock held and returned TDX_OPERAND_BUSY.",
+  },
+  TDX_ZERO_STEP: {
+    domain: "tdx-module",
+    doc: "The module's zero-step mitigation on a TD entry: it holds the S-EPT lock while it " +
+      "checks the vCPU makes progress.",
+  },
+  "TDCALL(TDG.VP.VMCALL)": {
+    domain: "tdx-module",
+    doc: "The guest's TDCALL that hands a request to the host (a TDVMCALL), before the TD exit.",
+  },
+  "TDCALL(TDG.MEM.PAGE.ACCEPT)": {
+    domain: "tdx-module",
+    doc: "The guest's TDCALL that accepts private memory (besides zeroing the pages).",
+  },
+  TDX_PAGE_ZERO: {
+    domain: "tdx-module",
+    doc: "The module zeroes one 4 KiB page the guest accepts.",
+  },
   // --- world switch and KVM's exit path ---
   VMEXIT: {
     domain: "kvm",
@@ -63,6 +134,35 @@ const CATALOGUE = {
   KVM_EXIT_DISPATCH: {
     domain: "kvm",
     doc: "KVM's common exit path: read the exit reason, dispatch, check requests before entry.",
+  },
+  KVM_CALL_BRANCH: {
+    domain: "kvm",
+    doc: "One vendor callback reached through an is_td() branch and a static call.",
+  },
+  KVM_CALL_INDIRECT: {
+    domain: "kvm",
+    doc:
+      "One vendor callback reached through a per-VM ops table: an indirect call via a retpoline.",
+  },
+  KVM_MIRROR_READ: {
+    domain: "kvm",
+    doc: "Read one level of KVM's mirror copy of a TD's secure EPT (a memory read).",
+  },
+  KVM_SET_ATTRIBUTES: {
+    domain: "kvm",
+    doc: "KVM_SET_MEMORY_ATTRIBUTES for one range: the ioctl, slots_lock held, range checks.",
+  },
+  XA_OP: {
+    domain: "kvm",
+    doc: "One xarray update of a page's memory attributes.",
+  },
+  KVM_ZAP: {
+    domain: "kvm",
+    doc: "Zap one shared (normal) EPT leaf.",
+  },
+  KVM_MAPGPA: {
+    domain: "kvm",
+    doc: "KVM handles a MapGPA TDVMCALL: validate the range, exit to userspace or convert.",
   },
   KVM_CPUID: { domain: "kvm", doc: "KVM emulates CPUID from the vCPU's CPUID table." },
   KVM_HYPERCALL: { domain: "kvm", doc: "KVM handles a hypercall (VMCALL/VMMCALL) in the kernel." },
@@ -178,6 +278,10 @@ const CATALOGUE = {
     domain: "vmm",
     doc: "The VMM decodes a port-I/O exit and runs the device model's handler.",
   },
+  VMM_MAPGPA: {
+    domain: "vmm",
+    doc: "The VMM handles a MapGPA exit: check the range, call KVM_SET_MEMORY_ATTRIBUTES.",
+  },
   VMM_MMIO: {
     domain: "vmm",
     doc: "The VMM dispatches an MMIO exit through its address space to the device model.",
@@ -215,6 +319,11 @@ const CATALOGUE = {
     domain: "wait",
     variable: true,
     doc: "Waiting for an SRCU grace period: readers that started before it must finish.",
+  },
+  WAIT_SEPT_LOCK: {
+    domain: "wait",
+    variable: true,
+    doc: "A SEAMCALL retries while another holds the TD's secure-EPT lock (TDX_OPERAND_BUSY).",
   },
   WAIT_ACK: {
     domain: "wait",

@@ -32,7 +32,7 @@ const SINGLE_INSN: Int32Array = (() => {
  * How the guest carries out operations that take more than one instruction or wait for
  * something. (Single-instruction operations map through SINGLE_INSN.)
  */
-function* multiStep(vcpu: Vcpu, vm: Vm, op: number): Flow {
+function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number): Flow {
   const platform = vcpu.platform;
   switch (op) {
     case OP["tsc-deadline"]:
@@ -58,8 +58,25 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number): Flow {
       break;
     }
     case OP.touch:
-      yield* platform.execute(vcpu, INSN.MEM_TOUCH, vm.nextTouch(vcpu));
+      yield* platform.execute(vcpu, INSN.MEM_TOUCH, arg >= 0 ? arg : vm.nextTouch(vcpu));
       break;
+    case OP["accept-page"]:
+      yield* platform.execute(vcpu, INSN.ACCEPT_4K, arg >= 0 ? arg : vm.nextTouch(vcpu));
+      break;
+    case OP["accept-2m"]:
+      yield* platform.execute(vcpu, INSN.ACCEPT_2M, arg >= 0 ? arg : vm.nextChunk(vcpu));
+      break;
+    case OP["convert-shared"]: {
+      const chunk = arg >= 0 ? arg : vm.nextChunk(vcpu);
+      vm.sharedChunks(vcpu).push(chunk);
+      yield* platform.execute(vcpu, INSN.MAP_GPA_SHARED, chunk);
+      break;
+    }
+    case OP["convert-private"]: {
+      const chunk = arg >= 0 ? arg : vm.sharedChunks(vcpu).pop() ?? vm.nextChunk(vcpu);
+      yield* platform.execute(vcpu, INSN.MAP_GPA_PRIVATE, chunk);
+      break;
+    }
     default:
       throw new Error(`${vcpu.name} cannot perform guest operation ${op}`);
   }
@@ -118,7 +135,7 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
       // Single-instruction operations go straight to the platform (one generator less).
       const insn = SINGLE_INSN[op];
       if (insn >= 0) yield* vcpu.platform.execute(vcpu, insn, 0);
-      else yield* multiStep(vcpu, vm, op);
+      else yield* multiStep(vcpu, vm, op, program.arg);
       if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
       vcpu.currentOp = -1;
       vcpu.timeline?.operation(vcpu.lane, op, start, vcpu.cursorCycles - start);

@@ -53,6 +53,14 @@ export const INSN = {
   VIRTIO_NOTIFY: 10,
   /** Access guest memory; arg: 4 KiB page index. */
   MEM_TOUCH: 11,
+  /** Accept one 4 KiB private page (TDG.MEM.PAGE.ACCEPT); arg: page index. */
+  ACCEPT_4K: 12,
+  /** Accept a 2 MiB chunk, falling back to 4 KiB where needed; arg: chunk index. */
+  ACCEPT_2M: 13,
+  /** Convert a 2 MiB chunk to shared (MapGPA); arg: chunk index. */
+  MAP_GPA_SHARED: 14,
+  /** Convert a 2 MiB chunk to private (MapGPA); arg: chunk index. */
+  MAP_GPA_PRIVATE: 15,
 } as const;
 
 /** A choice a design makes (one split), declared once with its options. */

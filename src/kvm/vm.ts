@@ -7,7 +7,7 @@
 
 import { Mutex, RwLock, type Simulator } from "../engine/mod.ts";
 import type { CpuPool } from "../host/cpu_pool.ts";
-import { GuestMemory } from "../host/memory.ts";
+import { GuestMemory, PAGES_PER_2M } from "../host/memory.ts";
 import { P } from "../host/primitives.ts";
 import { Srcu } from "../host/srcu.ts";
 import type { Flow, HostThread } from "../host/thread.ts";
@@ -59,6 +59,8 @@ export class Vm {
   net: VirtioNet | undefined;
   /** Next page each vCPU touches: vCPU i walks its own slice of memory, wrapping around. */
   readonly #touchNext: Float64Array;
+  readonly #chunkNext: Float64Array;
+  readonly #shared: number[][];
   readonly #ipiSenders: Vcpu[][];
 
   constructor(env: HostEnv, spec: VmSpec, cyclesPerSecond: number) {
@@ -77,6 +79,8 @@ export class Vm {
     );
     this.#ipiSenders = this.vcpus.map(() => []);
     this.#touchNext = Float64Array.from(this.vcpus, (_, i) => this.#sliceStart(i));
+    this.#chunkNext = Float64Array.from(this.vcpus, (_, i) => i);
+    this.#shared = this.vcpus.map(() => []);
     for (const vcpu of this.vcpus) {
       const timer = vcpu.addIrqSource(this.#timerSource());
       const ipi = vcpu.addIrqSource(this.#ipiSource());
@@ -91,6 +95,20 @@ export class Vm {
   sendIpi(from: Vcpu, target: number, by?: HostThread): void {
     this.#ipiSenders[target].push(from);
     this.vcpus[target].raiseIrq(IPI_IRQ, by, from);
+  }
+
+  /** The 2 MiB chunk `vcpu` works on next (every n-th chunk from its index, wrapping). */
+  nextChunk(vcpu: Vcpu): number {
+    const chunks = Math.max(1, Math.floor(this.memory.pages / PAGES_PER_2M));
+    const chunk = this.#chunkNext[vcpu.index];
+    const next = chunk + this.vcpus.length;
+    this.#chunkNext[vcpu.index] = next < chunks ? next : vcpu.index % chunks;
+    return chunk % chunks;
+  }
+
+  /** Chunks `vcpu` made shared, most recent last (convert-private undoes them). */
+  sharedChunks(vcpu: Vcpu): number[] {
+    return this.#shared[vcpu.index];
   }
 
   /** The page `vcpu` touches next (its own slice of memory, sequentially, wrapping). */

@@ -159,9 +159,25 @@ class X86Vm implements PlatformVm {
         break;
       }
       case INSN.MEM_TOUCH:
+      case INSN.ACCEPT_4K: // a plain guest has nothing to accept: the access faults it in
         if (vm.memory.isMapped(arg)) return; // mapped already: plain guest access
         yield* this.#tdpFault(vcpu, arg);
         break;
+      case INSN.ACCEPT_2M: {
+        // The guest touches every page of the chunk; each unmapped one faults.
+        const first = arg * PAGES_PER_2M;
+        const last = Math.min(first + PAGES_PER_2M, vm.memory.pages);
+        for (let page = first; page < last; page++) {
+          if (vm.memory.isMapped(page)) continue;
+          yield* this.#tdpFault(vcpu, page);
+          if (vcpu.needResched) yield* vcpu.preempt();
+          vcpu.enter();
+        }
+        return;
+      }
+      case INSN.MAP_GPA_SHARED:
+      case INSN.MAP_GPA_PRIVATE:
+        return; // no private memory on a plain guest: nothing to convert
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
     }
@@ -253,6 +269,10 @@ const PRIMITIVES: readonly PrimitiveName[] = [
 ];
 
 const OPERATIONS: PlatformSpec["operations"] = [
+  "accept-page",
+  "accept-2m",
+  "convert-shared",
+  "convert-private",
   "cpuid",
   "hypercall",
   "pio-read",

@@ -145,12 +145,16 @@ export function simulate(
       const mine = guest.workloads.flatMap((w, i) => runsOn(w, vcpu.index) ? [i] : []);
       const program = mine.length === 0
         ? undefined
-        : new SequenceProgram(mine.map((i) =>
-          createProgram(guest.workloads[i], {
+        : new SequenceProgram(mine.map((i) => {
+          const sharing = vm.vcpus.filter((v) => runsOn(guest.workloads[i], v.index));
+          return createProgram(guest.workloads[i], {
             rng: rngs.stream(`${guest.name}/vcpu${vcpu.index}/workload${i}`),
             cyclesPerMs,
-          })
-        ));
+            rank: sharing.indexOf(vcpu),
+            ranks: sharing.length,
+            guestMemoryMiB: guest.memoryMiB,
+          });
+        }));
       if (program !== undefined) running++;
       start(
         vcpu,

@@ -17,11 +17,17 @@ export interface GuestProgram {
   next(nowCycles: number): number;
   /** Guest cycles to run before the operation `next` returned. */
   gapCycles: number;
+  /**
+   * Which memory the operation works on (a page or a 2 MiB chunk index), or -1 to let
+   * the guest pick the vCPU's next one.
+   */
+  arg: number;
 }
 
 /** Runs several programs one after another, remembering which one is current. */
 export class SequenceProgram implements GuestProgram {
   gapCycles = 0;
+  arg = -1;
   /** Index of the program that produced the last operation. */
   current = 0;
   readonly #programs: GuestProgram[];
@@ -36,6 +42,7 @@ export class SequenceProgram implements GuestProgram {
       const op = program.next(nowCycles);
       if (op !== OP_DONE) {
         this.gapCycles = program.gapCycles;
+        this.arg = program.arg;
         return op;
       }
       this.current++;

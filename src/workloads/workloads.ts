@@ -6,6 +6,8 @@
  * - `mix`: operations at given rates per vCPU, for a duration or a count.
  * - `compute`: guest compute with no operations (a phase between others).
  * - `idle`: the guest has nothing to run for a while: it halts, waking for interrupts.
+ * - `accept-memory`: boot-time acceptance of guest memory in 2 MiB chunks, shared out
+ *   among the vCPUs (eager acceptance, as a TD's firmware or early kernel does it).
  *
  * @module
  */
@@ -114,6 +116,25 @@ export const WORKLOAD_SCHEMA = union("kind", {
     doc: "Nothing to run: the vCPU arms its timer for the end, halts, and handles the " +
       "interrupts that wake it (ticks, IPIs) meanwhile.",
   }),
+  "accept-memory": object({
+    memoryMiB: optional(integer({
+      min: 2,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      doc: "How much memory to accept, from the start of guest memory (default: all of it).",
+    })),
+    guestCyclesPerChunk: integer({
+      min: 0,
+      max: 1e12,
+      default: 0,
+      unit: "cycles",
+      doc: "Guest work between two chunks (the accept loop's own overhead).",
+    }),
+    vcpus: vcpuSelector,
+  }, {
+    doc: "Accept memory eagerly in 2 MiB chunks, the selected vCPUs taking every n-th chunk " +
+      "(on a plain guest: first-touch it).",
+  }),
 }, { doc: "A workload: what the guest's vCPUs do." });
 
 /** A validated workload entry. */
@@ -124,6 +145,11 @@ export interface ProgramEnv {
   rng: Rng;
   /** Cycles per millisecond of the host clock. */
   cyclesPerMs: number;
+  /** This vCPU's rank among the vCPUs the workload runs on, and their number. */
+  rank: number;
+  ranks: number;
+  /** The guest's memory (MiB). */
+  guestMemoryMiB: number;
 }
 
 /** Guest operations a workload performs. */
@@ -136,6 +162,8 @@ export function workloadOperations(spec: WorkloadSpec): GuestOperation[] {
     case "compute":
     case "idle":
       return [];
+    case "accept-memory":
+      return ["accept-2m"];
   }
 }
 
@@ -155,11 +183,52 @@ export function createProgram(spec: WorkloadSpec, env: ProgramEnv): GuestProgram
       return new SingleStretch(OP_NONE, Math.round(spec.durationMs * env.cyclesPerMs));
     case "idle":
       return new SingleStretch(OP_IDLE, Math.round(spec.durationMs * env.cyclesPerMs));
+    case "accept-memory": {
+      const chunks = Math.floor((spec.memoryMiB ?? env.guestMemoryMiB) / 2);
+      return new ChunkProgram(
+        OP["accept-2m"],
+        env.rank,
+        env.ranks,
+        chunks,
+        spec.guestCyclesPerChunk,
+      );
+    }
+  }
+}
+
+/** One operation on every n-th 2 MiB chunk, from this vCPU's rank. */
+class ChunkProgram implements GuestProgram {
+  gapCycles = 0;
+  arg = -1;
+  readonly #op: number;
+  readonly #stride: number;
+  readonly #chunks: number;
+  readonly #gap: number;
+  #next: number;
+
+  constructor(op: number, rank: number, ranks: number, chunks: number, gapCycles: number) {
+    this.#op = op;
+    this.#next = rank;
+    this.#stride = ranks;
+    this.#chunks = chunks;
+    this.#gap = gapCycles;
+  }
+
+  next(): number {
+    if (this.#next >= this.#chunks) {
+      this.gapCycles = 0;
+      return OP_DONE;
+    }
+    this.arg = this.#next;
+    this.#next += this.#stride;
+    this.gapCycles = this.#gap;
+    return this.#op;
   }
 }
 
 class LoopProgram implements GuestProgram {
   gapCycles = 0;
+  readonly arg = -1;
   readonly #op: number;
   readonly #gap: number;
   #remaining: number;
@@ -183,6 +252,7 @@ class LoopProgram implements GuestProgram {
 
 class MixProgram implements GuestProgram {
   gapCycles = 0;
+  readonly arg = -1;
   readonly #ops: Int32Array;
   /** Cumulative share of each operation, ending at 1. */
   readonly #cumulative: Float64Array;
@@ -239,6 +309,7 @@ class MixProgram implements GuestProgram {
 /** One stretch of compute (OP_NONE) or idling (OP_IDLE), then done. */
 class SingleStretch implements GuestProgram {
   gapCycles = 0;
+  readonly arg = -1;
   #done = false;
   readonly #op: number;
   readonly #cycles: number;

@@ -42,6 +42,9 @@ Deno.test("a kick waits for the vCPU in guest mode to exit and acknowledge; a ha
         createProgram({ kind: "compute", durationMs: 1, vcpus: "all" }, {
           rng: new RngStreams(1).stream("x"),
           cyclesPerMs: 2.5e6,
+          rank: 0,
+          ranks: 1,
+          guestMemoryMiB: 16,
         }),
       ])
       : undefined;

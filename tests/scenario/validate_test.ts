@@ -67,7 +67,7 @@ const TABLE: [string, unknown, string[]][] = [
     'guests: expected a list of 1 to 256 items, got {"vcpus":1}',
   ]],
   ["unknown workload kind", workload({ kind: "lop" }), [
-    'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", got "lop" (did you mean "loop"?)',
+    'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", "accept-memory", got "lop" (did you mean "loop"?)',
   ]],
   ["unknown operation", workload({ operation: "cpu-id" }), [
     `guests[0].workloads[0].operation: expected one of ${
