@@ -320,11 +320,6 @@ const CATALOGUE = {
     variable: true,
     doc: "Waiting for an SRCU grace period: readers that started before it must finish.",
   },
-  WAIT_SEPT_LOCK: {
-    domain: "wait",
-    variable: true,
-    doc: "A SEAMCALL retries while another holds the TD's secure-EPT lock (TDX_OPERAND_BUSY).",
-  },
   WAIT_ACK: {
     domain: "wait",
     variable: true,

@@ -56,7 +56,10 @@ export interface ResolvedProfile {
   description: string;
   /** Platform the costs were measured on, if any layer says. */
   platform: string | undefined;
-  /** Microbenchmark results, later layers overriding earlier ones per test. */
+  /**
+   * Microbenchmark results, later layers overriding earlier ones per test; a layer that
+   * changes the platform drops the references of the layers below it.
+   */
   references: Record<string, Reference>;
   clockGHz: number;
   clockBasis: string;
@@ -96,8 +99,12 @@ export function resolveProfile(
     for (const [name, cost] of Object.entries(layer.costs) as [PrimitiveName, CostSpec][]) {
       costs[name] = { ...cost, from: layer.name };
     }
+    if (layer.platform !== undefined && layer.platform !== platform) {
+      // Figures measured on the base's platform say nothing about this one's.
+      for (const test of Object.keys(references)) delete references[test];
+      platform = layer.platform;
+    }
     Object.assign(references, layer.references ?? {});
-    if (layer.platform !== undefined) platform = layer.platform;
     if (layer.clockGHz !== undefined) {
       clockGHz = layer.clockGHz;
       clockBasis = layer.clockBasis ?? `set by profile ${layer.name}`;

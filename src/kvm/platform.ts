@@ -10,6 +10,7 @@
  * @module
  */
 
+import type { ResourceStats } from "../engine/mod.ts";
 import type { GuestOperation } from "../host/operations.ts";
 import type { PrimitiveName } from "../host/primitives.ts";
 import type { Flow } from "../host/thread.ts";
@@ -91,6 +92,8 @@ export interface PlatformVm {
   enter(vcpu: Vcpu): void;
   /** Executes instruction `insn` (from INSN) with argument `arg`, exits and all. */
   execute(vcpu: Vcpu, insn: number, arg: number): Flow;
+  /** Platform resources (a TD's S-EPT lock, the PSP) to report on and record. */
+  resources?(): ResourceStats[];
 }
 
 /** A platform: the flows for one kind of guest. */

@@ -175,10 +175,12 @@ export class VirtioNet {
 
   #queueIrq(): IrqSource {
     const completed = this.#completed;
+    const vm = this.vm;
     return {
       name: "virtio-net",
       guestHandler(vcpu: Vcpu): void {
         vcpu.step(P.GUEST_IO_IRQ);
+        if (vm.bounceBuffers) vcpu.step(P.GUEST_BOUNCE_COPY); // copy the response out
         const done = completed[vcpu.index];
         for (const request of done) request.done.set();
         done.length = 0;

@@ -57,6 +57,8 @@ export class Vm {
   readonly tickCycles: number;
   /** The VM's virtio-net device, when its workloads use one. */
   net: VirtioNet | undefined;
+  /** I/O data goes through shared bounce buffers (a confidential guest's swiotlb). */
+  bounceBuffers = false;
   /** Next page each vCPU touches: vCPU i walks its own slice of memory, wrapping around. */
   readonly #touchNext: Float64Array;
   readonly #chunkNext: Float64Array;

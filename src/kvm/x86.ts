@@ -205,7 +205,8 @@ class X86Vm implements PlatformVm {
   }
 }
 
-const CHOICES: PlatformSpec["choices"] = [
+/** Where emulated devices and virtio live: choices every x86-based platform offers. */
+export const X86_IO_CHOICES: PlatformSpec["choices"] = [
   {
     id: "devices",
     doc: "Where emulated devices (port I/O and MMIO registers) live",
@@ -298,7 +299,7 @@ function platform(
     name,
     description,
     defaultProfile,
-    choices: CHOICES,
+    choices: X86_IO_CHOICES,
     primitives: PRIMITIVES,
     operations: OPERATIONS,
     createVm: (vm, choices) => new X86Vm(vm, table, choices),

@@ -1,6 +1,6 @@
 /**
- * The kvm-unit-tests `vmexit` tests cvmsim reproduces (src/calibrate/), named as the test
- * prints them.
+ * The microbenchmarks cvmsim reproduces (src/calibrate/): the kvm-unit-tests `vmexit`
+ * tests, named as the test prints them, and a TD's 4 KiB private-page acceptance.
  *
  * @module
  */
@@ -16,6 +16,7 @@ export const MICROBENCHMARK_NAMES = [
   "self_ipi_sti_hlt",
   "rd_tsc_adjust_msr",
   "wr_tsc_adjust_msr",
+  "td_accept_4k",
 ] as const;
 
 /** A reproduced test name. */

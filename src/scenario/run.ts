@@ -108,9 +108,9 @@ export function simulate(
       timerHz: guest.timerHz,
     }, cyclesPerSecond);
     const locks = [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats];
-    for (const stats of locks) recorder.addResource(stats);
     const effective = guestDesign(design, guest.platform);
     const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices);
+    for (const stats of platformVm.resources?.() ?? []) locks.push(stats);
     for (const vcpu of vm.vcpus) vcpu.platform = platformVm;
     if (usesVirtio(guest)) {
       const kind = effective.choices.virtio ?? "vhost";
@@ -143,18 +143,16 @@ export function simulate(
     for (const vcpu of vm.vcpus) {
       vcpus.push(vcpu);
       const mine = guest.workloads.flatMap((w, i) => runsOn(w, vcpu.index) ? [i] : []);
-      const program = mine.length === 0
-        ? undefined
-        : new SequenceProgram(mine.map((i) => {
-          const sharing = vm.vcpus.filter((v) => runsOn(guest.workloads[i], v.index));
-          return createProgram(guest.workloads[i], {
-            rng: rngs.stream(`${guest.name}/vcpu${vcpu.index}/workload${i}`),
-            cyclesPerMs,
-            rank: sharing.indexOf(vcpu),
-            ranks: sharing.length,
-            guestMemoryMiB: guest.memoryMiB,
-          });
-        }));
+      const program = mine.length === 0 ? undefined : new SequenceProgram(mine.map((i) => {
+        const sharing = vm.vcpus.filter((v) => runsOn(guest.workloads[i], v.index));
+        return createProgram(guest.workloads[i], {
+          rng: rngs.stream(`${guest.name}/vcpu${vcpu.index}/workload${i}`),
+          cyclesPerMs,
+          rank: sharing.indexOf(vcpu),
+          ranks: sharing.length,
+          guestMemoryMiB: guest.memoryMiB,
+        });
+      }));
       if (program !== undefined) running++;
       start(
         vcpu,
@@ -170,6 +168,7 @@ export function simulate(
         vm.name,
       );
     }
+    for (const stats of locks) recorder.addResource(stats);
     if (timeline !== undefined) {
       for (const stats of locks) {
         closeHolds.push(recordExclusive(timeline, stats.name, vm.name, stats, laneOf));
