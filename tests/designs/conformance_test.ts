@@ -61,7 +61,9 @@ for (const design of DESIGNS) {
         const latency = first.operations[operation];
         ok(latency !== undefined && latency.count > 0, operation);
         // Only conversions may be free (a plain guest has no private memory to convert).
-        if (!operation.startsWith("convert-")) ok(latency.maxCycles > 0, `${operation} costs nothing`);
+        if (!operation.startsWith("convert-")) {
+          ok(latency.maxCycles > 0, `${operation} costs nothing`);
+        }
       }
       const performed = Object.values(first.operations).reduce((s, o) => s + o.count, 0);
       strictEqual(performed, first.workloads[0].operations);
