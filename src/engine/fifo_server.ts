@@ -69,12 +69,16 @@ export class FifoServer implements Waitable {
     return false;
   }
 
-  /** Takes a server without waiting; returns false (and takes nothing) if none is free. */
-  tryAcquire(): boolean {
+  /**
+   * Takes a server without waiting; returns false (and takes nothing) if none is free.
+   * `by` names the holder for an observer.
+   */
+  tryAcquire(by?: Process): boolean {
     if (this.#inUse >= this.#capacity || this.#waiting.length > 0) return false;
     this.#inUse++;
     this.stats.busy.set(this.sim.now, this.#inUse);
     this.stats.granted(0);
+    if (by !== undefined) this.stats.observer?.granted(by, this.sim.now);
     return true;
   }
 

@@ -27,6 +27,11 @@ const WRITE = 1;
 export interface RwLockMode extends Waitable {
   /** Gives the lock back in this mode. */
   release(): void;
+  /**
+   * Takes the lock in this mode if that needs no wait; returns false (taking nothing) if
+   * not. `by` names the holder for an observer.
+   */
+  tryAcquire(by?: Process): boolean;
   /** Statistics of acquisitions in this mode. */
   readonly stats: ResourceStats;
 }
@@ -68,6 +73,7 @@ export class RwLock {
       stats,
       wait: (process: Process) => this.#acquire(process, mode, stats),
       release: () => this.#release(mode),
+      tryAcquire: (by?: Process) => this.#tryAcquire(mode, stats, by),
     };
   }
 
@@ -87,6 +93,21 @@ export class RwLock {
     this.stats.queue.set(now, this.#waiting.length);
     this.stats.observer?.queued(now, this.#waiting.length);
     return false;
+  }
+
+  #tryAcquire(mode: number, stats: ResourceStats, by: Process | undefined): boolean {
+    if (this.#waiting.length > 0 || !this.#canGrant(mode)) return false;
+    const now = this.sim.now;
+    if (mode === READ) this.#readers++;
+    else {
+      this.#writer = true;
+      if (by !== undefined) this.stats.observer?.granted(by, now);
+    }
+    this.stats.busy.set(now, 1);
+    stats.busy.set(now, 1);
+    stats.granted(0);
+    this.stats.granted(0);
+    return true;
   }
 
   #take(mode: number, now: number, process: Process): void {
@@ -127,7 +148,11 @@ export class RwLock {
       if (mode === WRITE) break;
     }
     this.stats.queue.set(now, this.#waiting.length);
-    this.stats.observer?.queued(now, this.#waiting.length);
+    const observer = this.stats.observer;
+    if (observer !== undefined) {
+      if (mode === WRITE && !this.#writer) observer.freed(now); // no writer took over
+      observer.queued(now, this.#waiting.length);
+    }
     if (this.#readers === 0 && !this.#writer) this.stats.busy.set(now, 0);
   }
 }

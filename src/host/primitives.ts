@@ -105,6 +105,12 @@ const CATALOGUE = {
     domain: "tdx-module",
     doc: "A SEAMCALL that found the S-EPT lock held and returned TDX_OPERAND_BUSY.",
   },
+  SEPT_BUSY_RETRY: {
+    domain: "tdx-module",
+    variable: true,
+    doc: "KVM retrying a SEAMCALL that returned TDX_OPERAND_BUSY until the S-EPT lock is " +
+      "free: the pCPU spins through busy SEAMCALLs (one count per contended call).",
+  },
   TDX_ZERO_STEP: {
     domain: "tdx-module",
     doc: "The module's zero-step mitigation on a TD entry: it holds the S-EPT lock while it " +

@@ -51,7 +51,7 @@ import { userspaceExit } from "../kvm/userspace.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
 import { X86_IO_CHOICES } from "../kvm/x86.ts";
-import type { ResourceStats } from "../engine/mod.ts";
+import type { ResourceStats, RwLockMode } from "../engine/mod.ts";
 import { TdState } from "./td.ts";
 
 /**
@@ -92,6 +92,8 @@ class TdxVm implements PlatformVm {
   readonly #septLocked: boolean;
   readonly #devicesInKernel: boolean;
   readonly #notifyOnVcpuThread: boolean;
+  /** vCPU whose entry the zero-step mitigation holds the S-EPT lock for (-1: none). */
+  #zeroStepHolder = -1;
   /** The TD's MMIO region has its #VE mapping (after the first access). */
   #mmioInstalled = false;
 
@@ -261,7 +263,7 @@ class TdxVm implements PlatformVm {
     const first = chunk * PAGES_PER_2M;
     const last = Math.min(first + PAGES_PER_2M, memory.pages);
     vcpu.step(P["TDCALL(TDG.MEM.PAGE.ACCEPT)"]);
-    if (this.#huge) {
+    if (this.#huge && !this.#has4kLeaves(first, last)) {
       while (!memory.isMapped(first)) yield* this.#privateFault(vcpu, first, true);
       for (let page = first; page < last; page++) {
         if ((memory.pageFlags[page] & PAGE_ACCEPTED) !== 0) continue;
@@ -270,10 +272,18 @@ class TdxVm implements PlatformVm {
       }
       return;
     }
-    // KVM maps 4 KiB: the 2 MiB ACCEPT faults once, gets a 4 KiB leaf, fails with a size
-    // mismatch, and the guest accepts the chunk 4 KiB at a time.
+    // KVM maps 4 KiB (or 4 KiB leaves are already there): the 2 MiB ACCEPT faults once,
+    // gets a 4 KiB leaf, fails with a size mismatch, and the guest accepts 4 KiB at a time.
     while (!memory.isMapped(first)) yield* this.#privateFault(vcpu, first, false);
     for (let page = first; page < last; page++) yield* this.#accept4k(vcpu, page);
+  }
+
+  /** True when part of [first, last) is already mapped by 4 KiB leaves (no 2 MiB leaf fits). */
+  #has4kLeaves(first: number, last: number): boolean {
+    const memory = this.#vm.memory;
+    if ((memory.regionFlags[Math.floor(first / PAGES_PER_2M)] & REGION_HUGE) !== 0) return false;
+    for (let page = first; page < last; page++) if (memory.isMapped(page)) return true;
+    return false;
   }
 
   /**
@@ -289,7 +299,7 @@ class TdxVm implements PlatformVm {
     yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     let mapped = memory.isMapped(page); // another vCPU may have mapped it meanwhile
     if (!mapped) {
-      this.#walk(vcpu, huge ? WALK_2M : WALK_4K);
+      yield* this.#walk(vcpu, huge ? WALK_2M : WALK_4K);
       const missing = this.#td.missingTables(page, huge);
       let ok = true;
       for (let level = 0; level < missing && ok; level++) {
@@ -313,42 +323,72 @@ class TdxVm implements PlatformVm {
     if (vcpu.needResched) yield* vcpu.preempt();
     if (mapped) {
       this.#td.noProgress[vcpu.index] = 0;
+      if (this.#zeroStepHolder === vcpu.index) {
+        this.#zeroStepHolder = -1; // the vCPU made progress: the module lets go
+        this.#td.septLock.write.release();
+      }
     } else if (++this.#td.noProgress[vcpu.index] >= ZERO_STEP_THRESHOLD) {
-      // Re-entered without progress too often: the module's zero-step mitigation holds
-      // the S-EPT lock on this entry, so other vCPUs' SEAMCALLs fail busy meanwhile.
+      // Re-entered without progress too often: on this entry the module's zero-step
+      // mitigation takes the S-EPT lock and holds it until the vCPU's fault is resolved,
+      // so every other vCPU's AUG and SEPT.ADD fails busy meanwhile.
       this.#td.noProgress[vcpu.index] = 0;
-      yield* this.#septCall(vcpu, P.TDX_ZERO_STEP, true);
+      yield* this.#takeSeptLock(vcpu, this.#td.septLock.write);
+      vcpu.step(P.TDX_ZERO_STEP);
+      this.#zeroStepHolder = vcpu.index;
     }
     vcpu.enter();
   }
 
-  /** Reads the levels of one S-EPT walk: from the mirror, or through SEAMCALLs (C.5). */
-  #walk(vcpu: Vcpu, levels: number): void {
-    vcpu.stepTimes(this.#mirror ? P.KVM_MIRROR_READ : P["SEAMCALL(TDH.MEM.SEPT.RD)"], levels);
+  /**
+   * Reads the levels of one S-EPT walk (C.5): from the mirror, or through SEAMCALLs, each
+   * taking the S-EPT lock shared (so they fail busy while another vCPU changes the tree).
+   */
+  *#walk(vcpu: Vcpu, levels: number): Flow {
+    if (this.#mirror) {
+      vcpu.stepTimes(P.KVM_MIRROR_READ, levels);
+      return;
+    }
+    for (let level = 0; level < levels; level++) {
+      yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.SEPT.RD)"], true, true);
+    }
   }
 
   /**
-   * A SEAMCALL that takes the TD's S-EPT lock for its duration. Busy (the lock is held):
-   * TDX_OPERAND_BUSY costs a short SEAMCALL and, with `retry`, KVM tries again; without,
-   * returns false for the caller to re-enter and refault.
+   * A SEAMCALL that takes the TD's S-EPT lock (exclusive, or `shared`) for its duration.
+   * Busy (the lock is held): TDX_OPERAND_BUSY costs a short SEAMCALL and, with `retry`,
+   * KVM retries until the call gets through; without, returns false for the caller to
+   * re-enter and refault.
    */
-  *#septCall(vcpu: Vcpu, prim: number, retry: boolean): Flow<boolean> {
-    if (!this.#septLocked) {
+  *#septCall(vcpu: Vcpu, prim: number, retry: boolean, shared = false): Flow<boolean> {
+    if (!this.#septLocked || this.#zeroStepHolder === vcpu.index) {
       vcpu.step(prim);
       return true;
     }
-    const lock = this.#td.septLock;
-    for (;;) {
-      if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-      if (lock.tryAcquire()) {
-        vcpu.step(prim);
-        if (vcpu.lagCycles > 0) yield vcpu.lagCycles; // hold the lock for the call's duration
-        lock.release();
-        return true;
+    const mode = shared ? this.#td.septLock.read : this.#td.septLock.write;
+    if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
+    if (!mode.tryAcquire(vcpu.process)) {
+      if (!retry) {
+        vcpu.step(P.SEAMCALL_BUSY);
+        return false;
       }
-      vcpu.step(P.SEAMCALL_BUSY);
-      if (!retry) return false;
+      yield* this.#takeSeptLock(vcpu, mode);
     }
+    vcpu.step(prim);
+    if (vcpu.lagCycles > 0) yield vcpu.lagCycles; // hold the lock for the call's duration
+    mode.release();
+    return true;
+  }
+
+  /**
+   * Retries a busy SEAMCALL until it gets `mode` of the S-EPT lock. The spinning is
+   * simulated as a queued wait (one event, not one per retry) charged to SEPT_BUSY_RETRY,
+   * after the first busy return.
+   */
+  *#takeSeptLock(vcpu: Vcpu, mode: RwLockMode): Flow {
+    if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
+    if (mode.tryAcquire(vcpu.process)) return;
+    vcpu.step(P.SEAMCALL_BUSY);
+    yield* vcpu.waitOn(mode, P.SEPT_BUSY_RETRY);
   }
 
   /** A fault on a shared page: the normal EPT path. */
@@ -432,7 +472,7 @@ class TdxVm implements PlatformVm {
     if (leaves.length === 0) return;
     if (this.#batchedZap) {
       for (const [, pages] of leaves) {
-        this.#walk(vcpu, pages > 1 ? WALK_2M : WALK_4K);
+        yield* this.#walk(vcpu, pages > 1 ? WALK_2M : WALK_4K);
         yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.RANGE.BLOCK)"], true);
       }
       yield* this.#track(vcpu, others);
@@ -440,7 +480,7 @@ class TdxVm implements PlatformVm {
       return;
     }
     for (const [, pages] of leaves) {
-      this.#walk(vcpu, pages > 1 ? WALK_2M : WALK_4K);
+      yield* this.#walk(vcpu, pages > 1 ? WALK_2M : WALK_4K);
       yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.RANGE.BLOCK)"], true);
       yield* this.#track(vcpu, others);
       yield* this.#remove(vcpu, pages);
@@ -539,6 +579,7 @@ const PRIMITIVES: readonly PrimitiveName[] = [
   "SEAMCALL(TDH.MEM.PAGE.REMOVE)",
   "SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)",
   "SEAMCALL_BUSY",
+  "SEPT_BUSY_RETRY",
   "TDX_ZERO_STEP",
   "TDCALL(TDG.VP.VMCALL)",
   "TDCALL(TDG.MEM.PAGE.ACCEPT)",
@@ -661,6 +702,10 @@ export const TDX_DESIGNS: readonly DesignSpec[] = [
   }),
   variant("tdx.huge-pages", "upstream, but 2 MiB private mappings", ["S15"], {
     "private-page-size": "2M",
+  }),
+  variant("tdx.io-in-vmm", "upstream, with devices in the VMM and virtio on its I/O thread", [], {
+    devices: "vmm",
+    virtio: "vmm",
   }),
   variant("tdx.no-sept-lock", "what-if: a module whose S-EPT changes never contend", [], {
     "sept-lock": "none",

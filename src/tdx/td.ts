@@ -6,7 +6,7 @@
  * @module
  */
 
-import { Mutex, type Simulator } from "../engine/mod.ts";
+import { RwLock, type Simulator } from "../engine/mod.ts";
 import type { GuestMemory } from "../host/memory.ts";
 
 /** 4 KiB pages covered by one entry of each secure-EPT table level. */
@@ -16,8 +16,11 @@ const PAGES_PER_L3_TABLE = 512 * 512 * 512; // a PDPT maps 512 GiB
 
 /** Per-TD state of the TDX module. */
 export class TdState {
-  /** The module's per-TD secure-EPT lock (AUG, SEPT.ADD, BLOCK and REMOVE take it). */
-  readonly septLock: Mutex;
+  /**
+   * The module's per-TD secure-EPT tree lock: AUG, SEPT.ADD, BLOCK and REMOVE take it
+   * exclusive, SEPT.RD shared; a SEAMCALL that cannot take it returns TDX_OPERAND_BUSY.
+   */
+  readonly septLock: RwLock;
   /** Page-table pages present, per level (L1: per 2 MiB, L2: per 1 GiB, L3: per 512 GiB). */
   readonly #l1: Uint8Array;
   readonly #l2: Uint8Array;
@@ -28,7 +31,7 @@ export class TdState {
   readonly noProgress: Int32Array;
 
   constructor(sim: Simulator, name: string, memory: GuestMemory, vcpus: number) {
-    this.septLock = new Mutex(sim, `${name}/sept-lock`);
+    this.septLock = new RwLock(sim, `${name}/sept-lock`);
     this.#l1 = new Uint8Array(Math.ceil(memory.pages / PAGES_PER_L1_TABLE));
     this.#l2 = new Uint8Array(Math.ceil(memory.pages / PAGES_PER_L2_TABLE));
     this.#l3 = new Uint8Array(Math.ceil(memory.pages / PAGES_PER_L3_TABLE));

@@ -1,5 +1,5 @@
 import { deepStrictEqual, strictEqual, throws } from "node:assert/strict";
-import { FifoServer, Mutex, RwLock, Simulator } from "../../src/engine/mod.ts";
+import { FifoServer, Mutex, type Process, RwLock, Simulator } from "../../src/engine/mod.ts";
 
 Deno.test("a 1-server FIFO with known arrivals gives the known waits", () => {
   // Arrivals at 0, 1, 2, 10, 50 each need 4 cycles of service. By hand:
@@ -96,4 +96,46 @@ Deno.test("rwlock: readers share, writers exclude, arrivals are served in FIFO o
   strictEqual(lock.write.stats.report(sim.now).totalWaitCycles, (11 - 2) + (17 - 5));
   strictEqual(lock.read.stats.acquisitions, 4);
   throws(() => lock.write.release(), /no writer holds it/);
+});
+
+Deno.test("tryAcquire takes a free lock without waiting and tells the observer who holds it", () => {
+  const sim = new Simulator();
+  const lock = new RwLock(sim, "sept");
+  const mutex = new Mutex(sim, "m");
+  const events: string[] = [];
+  const observe = (name: string) => ({
+    granted: (process: { name: string }, now: number) =>
+      events.push(`${name} ${process.name}@${now}`),
+    freed: (now: number) => events.push(`${name} free@${now}`),
+    queued: () => {},
+  });
+  lock.stats.observer = observe("sept");
+  mutex.stats.observer = observe("m");
+  const holder: { a?: Process } = {};
+  holder.a = sim.process(
+    "a",
+    function* () {
+      yield 0;
+      strictEqual(lock.write.tryAcquire(holder.a), true);
+      strictEqual(mutex.tryAcquire(holder.a), true);
+      yield 10;
+      lock.write.release();
+      mutex.release();
+    }(),
+  );
+  sim.process(
+    "b",
+    function* () {
+      yield 5;
+      strictEqual(lock.read.tryAcquire(), false, "a writer holds it");
+      strictEqual(lock.write.tryAcquire(), false);
+      strictEqual(mutex.tryAcquire(), false);
+      yield 10;
+      strictEqual(lock.read.tryAcquire(), true);
+      strictEqual(lock.write.tryAcquire(), false, "a reader holds it");
+      lock.read.release();
+    }(),
+  );
+  sim.run();
+  deepStrictEqual(events, ["sept a@0", "m a@0", "sept free@10", "m free@10"]);
 });
