@@ -12,7 +12,7 @@ import type { Summary } from "./summary.ts";
 
 /** One compared metric. */
 export interface CompareRow {
-  section: "run" | "latency" | "throughput" | "domain" | "primitive";
+  section: "run" | "outcomes" | "latency" | "throughput" | "domain" | "primitive";
   metric: string;
   unit: string;
   /** One value per design (null when the metric does not apply to it). */
@@ -38,6 +38,26 @@ export function compareSummaries(summaries: Summary[]): Comparison {
   ) => rows.push({ section, metric, unit, values: summaries.map((s) => pick(s) ?? null) });
   add("run", "simulated time", "ms", (s) => s.run.simulatedMs);
   add("run", "exits", "", (s) => s.totals.exits);
+  // Reliability next to cycles, when anything failed under any design (older reports have
+  // no outcomes).
+  if (summaries.some((s) => (s.outcomes?.events.length ?? 0) > 0)) {
+    add("outcomes", "host panicked", "", (s) => s.outcomes?.hostPanicked ? 1 : 0);
+    add(
+      "outcomes",
+      "host processes killed (SIGBUS)",
+      "",
+      (s) => s.outcomes?.killedProcesses.length,
+    );
+    add("outcomes", "guests that took #VC", "", (s) => s.outcomes?.guestsWithVc.length);
+    add("outcomes", "guests terminated", "", (s) => s.outcomes?.terminatedGuests.length);
+    add("outcomes", "VMs that lost service", "", (s) => s.outcomes?.serviceLoss.length);
+    add(
+      "outcomes",
+      "service lost, summed over VMs",
+      "ms",
+      (s) => s.outcomes?.serviceLoss.reduce((sum, loss) => sum + loss.downMs, 0),
+    );
+  }
   const operations = union(summaries.map((s) => Object.keys(s.operations)));
   for (const op of operations) {
     add("latency", `${op} mean`, "cycles", (s) => s.operations[op]?.meanCycles);
@@ -70,6 +90,7 @@ export function compareSummaries(summaries: Summary[]): Comparison {
 
 const SECTION_TITLES: Record<CompareRow["section"], string> = {
   run: "Run",
+  outcomes: "Outcomes (blast radius)",
   latency: "Guest operation latency",
   throughput: "Workload throughput",
   domain: "Time by domain, all threads (vCPUs and host threads)",

@@ -22,16 +22,49 @@ export interface WorkloadRecord {
   finishedVcpus: number;
 }
 
+/**
+ * What a failure did to the host or a guest (the reliability side of a report):
+ * - `sigbus`: a host process was killed by SIGBUS (subject: the process);
+ * - `host-panic`: the host kernel panicked (every VM on it is lost);
+ * - `guest-vc`: a guest took a #VC it did not expect (subject: the VM);
+ * - `guest-terminated`: a guest terminated itself or was killed (subject: the VM);
+ * - `service-lost` / `service-restored`: a VM's device (e.g. its network) stopped or
+ *   resumed working (subject: the VM).
+ */
+export type OutcomeKind =
+  | "sigbus"
+  | "host-panic"
+  | "guest-vc"
+  | "guest-terminated"
+  | "service-lost"
+  | "service-restored";
+
+/** One recorded outcome. */
+export interface OutcomeEvent {
+  atCycles: number;
+  kind: OutcomeKind;
+  subject: string;
+  /** What caused it, in a few words. */
+  cause: string;
+}
+
 /** Run-wide recording shared by the models (through their context). */
 export class Recorder {
   /** Latency (cycles from the guest starting an operation to resuming) by operation id. */
   readonly operationLatency: Histogram[] = OPERATION_NAMES.map(() => new Histogram());
   readonly workloads: WorkloadRecord[] = [];
   readonly resources: ResourceStats[] = [];
+  /** Failures and their effects, in simulated-time order. */
+  readonly outcomes: OutcomeEvent[] = [];
 
   /** Registers a resource whose statistics the report should include. */
   addResource(stats: ResourceStats): void {
     this.resources.push(stats);
+  }
+
+  /** Records what a failure did. */
+  recordOutcome(atCycles: number, kind: OutcomeKind, subject: string, cause: string): void {
+    this.outcomes.push({ atCycles, kind, subject, cause });
   }
 
   /** Registers a workload; returns its id. */

@@ -118,6 +118,23 @@ export interface Summary {
   operations: Record<string, OperationLatency>;
   resources: (Omit<ResourceReport, "waitCycles"> & { waitCycles: HistogramSummary })[];
   workloads: WorkloadSummary[];
+  /** Reliability: what failures did (empty lists when nothing failed). */
+  outcomes: OutcomesSummary;
+}
+
+/** The blast radius of the run's failures. */
+export interface OutcomesSummary {
+  hostPanicked: boolean;
+  /** Host processes killed by SIGBUS. */
+  killedProcesses: string[];
+  /** VMs that took an unexpected #VC. */
+  guestsWithVc: string[];
+  /** VMs that terminated or were killed. */
+  terminatedGuests: string[];
+  /** Per VM that lost service: when, and for how long (to its restoration or the run's end). */
+  serviceLoss: { vm: string; lostAtMs: number; downMs: number }[];
+  /** Every outcome in time order. */
+  events: { atMs: number; kind: string; subject: string; cause: string }[];
 }
 
 /** A thread's raw accounts, as the models keep them. */
@@ -235,6 +252,53 @@ export function buildSummary(input: SummaryInput): Summary {
       finishedVcpus: w.finishedVcpus,
       operations: w.operations,
       throughputPerSec: seconds > 0 ? round(w.operations / seconds, 3) : 0,
+    })),
+    outcomes: summarizeOutcomes(recorder, endCycles, clockHz / 1000),
+  };
+}
+
+/** Folds the recorded outcomes into the blast radius: who was hit, and service lost per VM. */
+export function summarizeOutcomes(
+  recorder: Recorder,
+  endCycles: number,
+  cyclesPerMs: number,
+): OutcomesSummary {
+  const ms = (cycles: number) => round(cycles / cyclesPerMs, 6);
+  const events = [...recorder.outcomes].sort((a, b) => a.atCycles - b.atCycles);
+  const subjects = (kind: string) => [
+    ...new Set(events.filter((e) => e.kind === kind).map((e) => e.subject)),
+  ];
+  const serviceLoss: OutcomesSummary["serviceLoss"] = [];
+  const downSince = new Map<string, number>();
+  const downCycles = new Map<string, number>();
+  const firstLost = new Map<string, number>();
+  for (const event of events) {
+    if (event.kind === "service-lost" && !downSince.has(event.subject)) {
+      downSince.set(event.subject, event.atCycles);
+      if (!firstLost.has(event.subject)) firstLost.set(event.subject, event.atCycles);
+    } else if (event.kind === "service-restored" && downSince.has(event.subject)) {
+      const since = downSince.get(event.subject)!;
+      downCycles.set(event.subject, (downCycles.get(event.subject) ?? 0) + event.atCycles - since);
+      downSince.delete(event.subject);
+    }
+  }
+  for (const [vm, since] of downSince) {
+    downCycles.set(vm, (downCycles.get(vm) ?? 0) + Math.max(0, endCycles - since));
+  }
+  for (const [vm, lostAt] of firstLost) {
+    serviceLoss.push({ vm, lostAtMs: ms(lostAt), downMs: ms(downCycles.get(vm) ?? 0) });
+  }
+  return {
+    hostPanicked: events.some((e) => e.kind === "host-panic"),
+    killedProcesses: subjects("sigbus"),
+    guestsWithVc: subjects("guest-vc"),
+    terminatedGuests: subjects("guest-terminated"),
+    serviceLoss,
+    events: events.map((e) => ({
+      atMs: ms(e.atCycles),
+      kind: e.kind,
+      subject: e.subject,
+      cause: e.cause,
     })),
   };
 }

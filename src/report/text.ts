@@ -79,6 +79,27 @@ export function renderSummary(summary: Summary): string {
       ]),
     ));
   }
+  const outcomes = summary.outcomes?.events ?? [];
+  if (outcomes.length > 0) {
+    const o = summary.outcomes;
+    out.push("", "Outcomes (blast radius)");
+    out.push(
+      `host panicked: ${o.hostPanicked ? "yes" : "no"}; ` +
+        `processes killed by SIGBUS: ${o.killedProcesses.join(", ") || "none"}; ` +
+        `guests that took #VC: ${o.guestsWithVc.join(", ") || "none"}; ` +
+        `guests terminated: ${o.terminatedGuests.join(", ") || "none"}`,
+    );
+    if (o.serviceLoss.length > 0) {
+      out.push(table(
+        ["VM without service", "lost at (ms)", "down (ms)"],
+        o.serviceLoss.map((loss) => [loss.vm, decimal(loss.lostAtMs, 3), decimal(loss.downMs, 3)]),
+      ));
+    }
+    out.push(table(
+      ["at (ms)", "outcome", "subject", "cause"],
+      outcomes.map((e) => [decimal(e.atMs, 3), e.kind, e.subject, e.cause]),
+    ));
+  }
   const used = summary.resources.filter((r) => r.acquisitions > 0);
   if (used.length > 0) {
     out.push("", "Resources");

@@ -46,8 +46,9 @@ try {
     ]),
   );
   document.getElementById("headline").replaceChildren(
-    table(headers(comparison), rowsFor(comparison, ["run", "latency", "throughput"]), {
-      caption: "Headline: run, guest operation latency and workload throughput",
+    table(headers(comparison), rowsFor(comparison, ["run", "outcomes", "latency", "throughput"]), {
+      caption:
+        "Headline: run, outcomes (blast radius), guest operation latency and workload throughput",
     }),
   );
   const domainRows = comparison.rows.filter((r) => r.section === "domain");

@@ -40,6 +40,28 @@ function render(s) {
     ]),
   );
 
+  // Reliability: what failures did, when anything failed.
+  const outcomes = s.outcomes?.events ?? [];
+  if (outcomes.length > 0) {
+    const o = s.outcomes;
+    const list = (names) => names.join(", ") || "none";
+    document.getElementById("outcomes").hidden = false;
+    document.getElementById("outcomes-table").replaceChildren(
+      el(
+        "p",
+        { class: "note" },
+        `Host panicked: ${o.hostPanicked ? "yes" : "no"}. Killed by SIGBUS: ` +
+          `${list(o.killedProcesses)}. Took #VC: ${list(o.guestsWithVc)}. ` +
+          `Terminated: ${list(o.terminatedGuests)}. Lost service: ` +
+          `${list(o.serviceLoss.map((l) => `${l.vm} (${fmt.dec(l.downMs, 3)} ms)`))}.`,
+      ),
+      table(
+        ["at (ms)", "outcome", "subject", "cause"],
+        outcomes.map((e) => [fmt.dec(e.atMs, 3), e.kind, e.subject, e.cause]),
+      ),
+    );
+  }
+
   // Time by domain per thread: stacked bars, shares of the run.
   const threads = [...s.vcpus, ...s.threads].slice(0, 64);
   const domains = Object.keys(s.totals.byDomain).filter((d) => s.totals.byDomain[d] > 0);
