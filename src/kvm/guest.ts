@@ -10,6 +10,7 @@ import { OP, OP_DONE, OP_IDLE, OP_NONE } from "../host/operations.ts";
 import type { Flow } from "../host/thread.ts";
 import type { Recorder } from "../report/recorder.ts";
 import type { SequenceProgram } from "../workloads/program.ts";
+import { PAGES_PER_2M } from "../host/memory.ts";
 import { INSN } from "./platform.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
@@ -53,8 +54,26 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number): Flow {
       break;
     case OP["virtio-rr"]: {
       const request = vm.net!.post(vcpu);
-      yield* platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
+      const fault = vm.takeFault(vcpu);
+      if (fault === undefined) {
+        yield* platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
+      } else {
+        // The receive buffer is a page of the vCPU's next 2 MiB chunk instead of the
+        // shared bounce buffer: never converted (a buggy driver), or converted to shared
+        // and back to private behind the device's back (a malicious guest).
+        const chunk = vm.nextChunk(vcpu);
+        request.bufferPage = chunk * PAGES_PER_2M;
+        const malicious = fault.kind === "convert-during-dma";
+        if (malicious) yield* platform.execute(vcpu, INSN.MAP_GPA_SHARED, chunk);
+        yield* platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
+        if (malicious) yield* platform.execute(vcpu, INSN.MAP_GPA_PRIVATE, chunk);
+      }
       yield* vcpu.idleUntil(request.done);
+      if (request.bufferPage >= 0) {
+        const page = request.bufferPage;
+        request.bufferPage = -1;
+        if (platform.guestReadsBuffer !== undefined) yield* platform.guestReadsBuffer(vcpu, page);
+      }
       break;
     }
     case OP.touch:
@@ -120,6 +139,7 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
     const workloads = recorder.workloads;
     let current = program.current;
     for (;;) {
+      if (vm.terminated) break;
       const op = program.next(vcpu.cursorCycles);
       while (current < program.current) workloads[workloadIds[current++]].finishedVcpus++;
       if (op === OP_IDLE) {
@@ -147,6 +167,7 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
   }
   // Nothing (more) to do: the guest's idle loop halts until interrupts wake it.
   for (;;) {
+    if (vm.terminated) return yield* vcpu.shutdown();
     yield* vcpu.halt();
     if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
   }

@@ -13,7 +13,7 @@
 import type { ResourceStats } from "../engine/mod.ts";
 import type { GuestOperation } from "../host/operations.ts";
 import type { PrimitiveName } from "../host/primitives.ts";
-import type { Flow } from "../host/thread.ts";
+import type { Flow, HostThread } from "../host/thread.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
 
@@ -94,6 +94,15 @@ export interface PlatformVm {
   execute(vcpu: Vcpu, insn: number, arg: number): Flow;
   /** Platform resources (a TD's S-EPT lock, the PSP) to report on and record. */
   resources?(): ResourceStats[];
+  /**
+   * A host thread writes guest page `page` for a device (DMA emulation: a backend puts a
+   * response in a guest buffer); `kernel` when the writer is a kernel thread (vhost).
+   * Returns false when the write killed the writer (its host process is gone). Absent:
+   * host writes to guest memory always succeed at no extra cost.
+   */
+  deviceWrite?(thread: HostThread, page: number, kernel: boolean): Flow<boolean>;
+  /** The guest reads back a device buffer at `page` (after the device wrote it). */
+  guestReadsBuffer?(vcpu: Vcpu, page: number): Flow;
 }
 
 /** A platform: the flows for one kind of guest. */

@@ -271,6 +271,16 @@ export class Vcpu extends HostThread {
   }
 
   /**
+   * The guest is gone (it terminated, or the VMM killed it): the vCPU thread leaves
+   * KVM_RUN for good and sleeps, charged as idle, for the rest of the run.
+   */
+  *shutdown(): Flow {
+    this.step(P.VCPU_PUT);
+    this.#mode = BLOCKED;
+    yield* this.sleep(new Signal(), P.IDLE); // nothing wakes it
+  }
+
+  /**
    * The pre-entry work of KVM_RUN and the entry itself: yield the pCPU if the scheduler
    * asked ({@linkcode preempt}), then {@linkcode enter}. Hot paths write the two steps out:
    * `if (vcpu.needResched) yield* vcpu.preempt(); vcpu.enter();`.

@@ -20,7 +20,7 @@ import { type Mutex, Signal, type Timer } from "../engine/mod.ts";
 import { P } from "../host/primitives.ts";
 import { type Flow, HostThread } from "../host/thread.ts";
 import { GuestFlag, type IrqSource } from "./irq.ts";
-import type { HostEnv, Vm } from "./vm.ts";
+import type { HostEnv, OutcomeSink, Vm } from "./vm.ts";
 import type { Vcpu } from "./vcpu.ts";
 
 /** Where a VM's virtio requests are processed. */
@@ -34,6 +34,11 @@ export interface VirtioRequest {
   readonly done: GuestFlag;
   /** Fires when the peer's response arrives. */
   readonly response: Timer;
+  /**
+   * Guest page the response is written to when it is not the shared bounce buffer (-1):
+   * set by fault injection, where the host write is checked by the platform.
+   */
+  bufferPage: number;
 }
 
 const TX = 0;
@@ -48,11 +53,34 @@ export class BackendThread extends HostThread {
   readonly #work = new Signal();
   /** The VMM's device lock, taken while processing (QEMU's main loop holds the BQL). */
   readonly #lock: Mutex | undefined;
+  readonly #outcomes: OutcomeSink | undefined;
+  /** VMs whose queues it serves (all of them lose their network if it dies). */
+  readonly #served: Vm[] = [];
 
   constructor(env: HostEnv, name: string, backend: BackendKind, lock?: Mutex) {
     super(env.sim, env.costs, env.pool, name, backend === "vhost" ? "kernel" : backend);
     this.backend = backend;
     this.#lock = lock;
+    this.#outcomes = env.outcomes;
+  }
+
+  /** Registers a VM it serves. */
+  serve(vm: Vm): void {
+    if (!this.#served.includes(vm)) this.#served.push(vm);
+  }
+
+  /**
+   * The thread's process was killed (its write to guest memory got SIGBUS): queued and
+   * future requests are lost, and every VM it served loses its network for good.
+   */
+  *#die(): Flow {
+    for (const vm of this.#served) {
+      this.#outcomes?.record(this.cursorCycles, "service-lost", vm.name, `${this.name} died`);
+    }
+    this.#items.length = 0;
+    this.#phases.length = 0;
+    this.#head = 0;
+    yield* this.sleep(new Signal(), P.IDLE); // nothing restarts it
   }
 
   /** Queues work; wakes the thread if it sleeps (`by` pays for the wake-up). */
@@ -80,6 +108,15 @@ export class BackendThread extends HostThread {
           if (userspace) this.step(P.SYSCALL); // write to the tap device
         } else {
           if (userspace) this.step(P.SYSCALL); // read from the tap device
+          if (request.bufferPage >= 0) {
+            const platform = request.device.vm.vcpus[0].platform;
+            const survived = platform.deviceWrite === undefined ||
+              (yield* platform.deviceWrite(this, request.bufferPage, !userspace));
+            if (!survived) {
+              if (lock !== undefined) lock.release();
+              return yield* this.#die();
+            }
+          }
           this.step(userspace ? P.VMM_VIRTIO_RX : P.VHOST_RX);
           if (userspace) this.step(P.SYSCALL); // write the irqfd
           this.step(P.IRQFD_SIGNAL);
@@ -126,11 +163,13 @@ export class VirtioNet {
         device: this,
         queue,
         done: new GuestFlag(),
+        bufferPage: -1,
         response: sim.timer(() => this.backends[queue].submit(request, RX, undefined)),
       };
       return request;
     });
     this.#irqIds = vm.vcpus.map((vcpu) => vcpu.addIrqSource(this.#queueIrq()));
+    for (const backend of backends) backend.serve(vm);
   }
 
   /** Guest side: puts `vcpu`'s request on its queue (no exit yet); returns it. */

@@ -11,6 +11,7 @@ import { GuestMemory, PAGES_PER_2M } from "../host/memory.ts";
 import { P } from "../host/primitives.ts";
 import { Srcu } from "../host/srcu.ts";
 import type { Flow, HostThread } from "../host/thread.ts";
+import type { OutcomeKind } from "../report/recorder.ts";
 import type { IrqSource } from "./irq.ts";
 import type { VirtioNet } from "./virtio.ts";
 import { INSN } from "./platform.ts";
@@ -23,6 +24,22 @@ export interface HostEnv {
   costs: Float64Array;
   pool: CpuPool;
   config: VcpuHostConfig;
+  /** Where failures are reported (a host process killed, a guest terminated, ...). */
+  outcomes?: OutcomeSink;
+}
+
+/** Receives what failures did; `panic` also ends the run (the host is gone). */
+export interface OutcomeSink {
+  record(atCycles: number, kind: OutcomeKind, subject: string, cause: string): void;
+  /** The host kernel panicked at `atCycles`: every VM on it is lost. */
+  panic(atCycles: number, cause: string): void;
+}
+
+/** A guest misbehaviour to inject (see the scenario's `guests[].faults`). */
+export interface FaultSpec {
+  kind: "dma-to-private" | "convert-during-dma";
+  atCycles: number;
+  vcpu: number;
 }
 
 /** A guest as the host sees it. */
@@ -34,6 +51,8 @@ export interface VmSpec {
   hostPageSize: "4K" | "2M";
   /** Guest scheduler tick rate (0: no periodic tick). */
   timerHz: number;
+  /** Misbehaviour to inject, in any order. */
+  faults?: FaultSpec[];
 }
 
 /** Interrupt id of every vCPU's IPI vector (registered second). */
@@ -59,6 +78,10 @@ export class Vm {
   net: VirtioNet | undefined;
   /** I/O data goes through shared bounce buffers (a confidential guest's swiotlb). */
   bounceBuffers = false;
+  /** The guest has terminated (or was killed): its vCPUs run nothing more. */
+  terminated = false;
+  /** Faults not injected yet, per vCPU, earliest last. */
+  readonly #faults: FaultSpec[][];
   /** Next page each vCPU touches: vCPU i walks its own slice of memory, wrapping around. */
   readonly #touchNext: Float64Array;
   readonly #chunkNext: Float64Array;
@@ -83,6 +106,9 @@ export class Vm {
     this.#touchNext = Float64Array.from(this.vcpus, (_, i) => this.#sliceStart(i));
     this.#chunkNext = Float64Array.from(this.vcpus, (_, i) => i);
     this.#shared = this.vcpus.map(() => []);
+    this.#faults = this.vcpus.map((_, i) =>
+      (spec.faults ?? []).filter((f) => f.vcpu === i).sort((a, b) => b.atCycles - a.atCycles)
+    );
     for (const vcpu of this.vcpus) {
       const timer = vcpu.addIrqSource(this.#timerSource());
       const ipi = vcpu.addIrqSource(this.#ipiSource());
@@ -106,6 +132,14 @@ export class Vm {
     const next = chunk + this.vcpus.length;
     this.#chunkNext[vcpu.index] = next < chunks ? next : vcpu.index % chunks;
     return chunk % chunks;
+  }
+
+  /** The fault `vcpu` injects now, if one is due (each is injected once). */
+  takeFault(vcpu: Vcpu): FaultSpec | undefined {
+    const pending = this.#faults[vcpu.index];
+    const next = pending[pending.length - 1];
+    if (next === undefined || next.atCycles > vcpu.cursorCycles) return undefined;
+    return pending.pop();
   }
 
   /** Chunks `vcpu` made shared, most recent last (convert-private undoes them). */

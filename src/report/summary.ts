@@ -29,7 +29,7 @@ export const SCHEMA_VERSION = 1;
 export const CVMSIM_VERSION: string = config.version;
 
 /** Why a run ended. */
-export type StopOutcome = "workloads-complete" | "time" | "time-limit";
+export type StopOutcome = "workloads-complete" | "time" | "time-limit" | "host-panic";
 
 /** Count and cycles of one primitive. */
 export interface PrimitiveTotal {

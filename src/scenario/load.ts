@@ -38,6 +38,7 @@ export interface ResolvedGuest {
   hostPageSize: "4K" | "2M";
   timerHz: number;
   network: { peerLatencyUs: number };
+  faults: { kind: "dma-to-private" | "convert-during-dma"; atMs: number; vcpu: number }[];
   workloads: WorkloadSpec[];
 }
 
@@ -211,6 +212,21 @@ function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
       });
     }
     seen.set(name, g);
+    guest.faults.forEach((fault, f) => {
+      if (fault.vcpu >= guest.vcpus) {
+        issues.push({
+          path: `guests[${g}].faults[${f}].vcpu`,
+          message: `expected a vCPU index from 0 to ${guest.vcpus - 1}, got ${fault.vcpu}`,
+        });
+      }
+      if (!usesVirtio(guest)) {
+        issues.push({
+          path: `guests[${g}].faults[${f}]`,
+          message: "a fault happens on a virtio request, but no workload of this guest " +
+            "sends any (add a virtio-rr operation)",
+        });
+      }
+    });
     guest.workloads.forEach((workload, w) => {
       if (workload.vcpus === "all") return;
       workload.vcpus.forEach((index, k) => {
@@ -230,6 +246,7 @@ function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
       hostPageSize: guest.hostPageSize,
       timerHz: guest.timerHz,
       network: guest.network,
+      faults: guest.faults,
       workloads: guest.workloads,
     };
     if (guest.platform !== undefined) resolved.platform = guest.platform;

@@ -12,7 +12,7 @@ import { vcpuLoop } from "../kvm/guest.ts";
 import type { VcpuHostConfig } from "../kvm/vcpu.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import { type BackendKind, BackendThread, VirtioNet } from "../kvm/virtio.ts";
-import { type HostEnv, Vm } from "../kvm/vm.ts";
+import { type HostEnv, type OutcomeSink, Vm } from "../kvm/vm.ts";
 import { Recorder } from "../report/recorder.ts";
 import {
   type LaneKind,
@@ -70,7 +70,20 @@ export function simulate(
     ipiVirtualization: host.ipiVirtualization,
     haltPollCycles: Math.round(host.haltPollUs * cyclesPerUs),
   };
-  const env: HostEnv = { sim, costs: profile.cyclesById, pool, config };
+  const vms: Vm[] = [];
+  let panicked = false;
+  const outcomes: OutcomeSink = {
+    record: (atCycles, kind, subject, cause) =>
+      recorder.recordOutcome(atCycles, kind, subject, cause),
+    panic: (atCycles, cause) => {
+      if (panicked) return;
+      panicked = true;
+      recorder.recordOutcome(atCycles, "host-panic", "host", cause);
+      for (const vm of vms) recorder.recordOutcome(atCycles, "service-lost", vm.name, "host panic");
+      sim.stop(); // nothing runs on a panicked host
+    },
+  };
+  const env: HostEnv = { sim, costs: profile.cyclesById, pool, config, outcomes };
   const timeline = options.timeline === undefined ? undefined : new Timeline(options.timeline);
   const laneByProcess = new Map<Process, number>();
   const laneOf = (process: Process) => laneByProcess.get(process) ?? -1;
@@ -106,7 +119,13 @@ export function simulate(
       memoryMiB: guest.memoryMiB,
       hostPageSize: guest.hostPageSize,
       timerHz: guest.timerHz,
+      faults: guest.faults.map((fault) => ({
+        kind: fault.kind,
+        vcpu: fault.vcpu,
+        atCycles: Math.round(fault.atMs * cyclesPerMs),
+      })),
     }, cyclesPerSecond);
+    vms.push(vm);
     const locks = [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats];
     const effective = guestDesign(design, guest.platform);
     const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices);
@@ -182,7 +201,9 @@ export function simulate(
     untilCycles: limitCycles,
     onProgress: onProgress && ((now) => onProgress(now, limitCycles)),
   });
-  const stop: StopOutcome = result.reason === "stopped"
+  const stop: StopOutcome = panicked
+    ? "host-panic"
+    : result.reason === "stopped"
     ? "workloads-complete"
     : stopWhenComplete
     ? "time-limit"

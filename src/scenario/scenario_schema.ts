@@ -131,6 +131,29 @@ export const SCENARIO_SCHEMA = object({
             "and the peer, outside the simulated host).",
         }),
       }, { default: {}, doc: "The guest's virtio-net device (used by virtio-rr)." }),
+      faults: array(
+        object({
+          kind: choice(["dma-to-private", "convert-during-dma"], {
+            doc: "`dma-to-private`: a buggy driver gives the device a receive buffer in " +
+              "private memory it never converted to shared; `convert-during-dma`: a " +
+              "malicious guest converts a shared receive buffer back to private while the " +
+              "device is about to write it. Either way a host thread writes a private page.",
+          }),
+          atMs: number({
+            min: 0,
+            max: 3.6e6,
+            unit: "ms",
+            doc: "When it happens: the vCPU's first virtio request from this time on.",
+          }),
+          vcpu: integer({ min: 0, max: 1023, default: 0, doc: "The misbehaving vCPU." }),
+        }, { doc: "One injected guest misbehaviour." }),
+        {
+          default: [],
+          maxItems: 64,
+          doc: "Guest misbehaviour to inject (fault injection for the host-access policies; " +
+            "needs a virtio-rr workload on the vCPU).",
+        },
+      ),
       workloads: array(WORKLOAD_SCHEMA, {
         default: [],
         maxItems: 64,

@@ -17,7 +17,8 @@ function issuesOf(attempt: () => unknown): string[] {
 
 /** The quoted, comma-separated list a message shows for a catalogue. */
 const quoted = (names: readonly string[]) => names.map((n) => JSON.stringify(n)).join(", ");
-const GUEST_FIELDS = "name, platform, vcpus, memoryMiB, hostPageSize, timerHz, network, workloads";
+const GUEST_FIELDS =
+  "name, platform, vcpus, memoryMiB, hostPageSize, timerHz, network, faults, workloads";
 
 /** The issues a scenario raises. */
 function problems(json: unknown, designs?: string[]): string[] {
@@ -137,6 +138,21 @@ const TABLE: [string, unknown, string[]][] = [
   ["seed negative", scenario({ seed: -1 }), [
     "seed: expected an integer from 0 to 4294967295, got -1",
   ]],
+  [
+    "fault on a missing vCPU and without virtio",
+    scenario({
+      guests: [{
+        vcpus: 2,
+        workloads: [{ kind: "loop", operation: "cpuid", iterations: 1 }],
+        faults: [{ kind: "dma-to-private", atMs: 1, vcpu: 2 }],
+      }],
+    }),
+    [
+      "guests[0].faults[0].vcpu: expected a vCPU index from 0 to 1, got 2",
+      "guests[0].faults[0]: a fault happens on a virtio request, but no workload of this " +
+      "guest sends any (add a virtio-rr operation)",
+    ],
+  ],
   ["top level not an object", [1, 2], [": expected an object, got [1,2]"]],
 ];
 
