@@ -14,11 +14,15 @@ export interface FlagSpec {
   /** Shown in help, e.g. "<name>". */
   value?: string;
   doc: string;
+  /** May be given more than once (the values come as a list). */
+  multiple?: boolean;
 }
 
 /** Parsed flags and positionals. */
 export interface Parsed {
   values: Record<string, string | boolean | undefined>;
+  /** Values of the flags that may repeat, in order (empty when absent). */
+  lists: Record<string, string[]>;
   positionals: string[];
 }
 
@@ -27,7 +31,7 @@ export function parse(command: string, args: string[], flags: Record<string, Fla
   const options = Object.fromEntries(
     Object.entries({ ...flags, help: { type: "boolean" as const, doc: "" } }).map((
       [name, spec],
-    ) => [name, { type: spec.type }]),
+    ) => [name, { type: spec.type, multiple: (spec as FlagSpec).multiple === true }]),
   );
   try {
     const { values, positionals } = parseArgs({
@@ -36,7 +40,16 @@ export function parse(command: string, args: string[], flags: Record<string, Fla
       allowPositionals: true,
       strict: true,
     });
-    return { values: values as Parsed["values"], positionals };
+    const lists: Record<string, string[]> = {};
+    const single: Parsed["values"] = {};
+    for (const [name, value] of Object.entries(values)) {
+      if (Array.isArray(value)) lists[name] = value.map(String);
+      else single[name] = value as string | boolean | undefined;
+    }
+    for (const [name, spec] of Object.entries(flags)) {
+      if (spec.multiple === true) lists[name] ??= [];
+    }
+    return { values: single, positionals, lists };
   } catch (error) {
     throw new UsageError(`cvmsim ${command}: ${explain(error, Object.keys(options))}`);
   }

@@ -11,6 +11,7 @@ import { list } from "./list.ts";
 import { run } from "./run.ts";
 import { serveCommand, startCommand } from "./serve.ts";
 import { suite } from "./suite.ts";
+import { merge, sweep } from "./sweep.ts";
 import { validate } from "./validate.ts";
 
 /** Every subcommand. */
@@ -18,6 +19,8 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   run,
   compare,
+  sweep,
+  merge,
   validate,
   list,
   suite,
