@@ -36,9 +36,15 @@ const STATIC_FILES: Record<string, string> = {
   "report.js": "text/javascript; charset=utf-8",
   "timeline.js": "text/javascript; charset=utf-8",
   "compare.js": "text/javascript; charset=utf-8",
+  "sweep.js": "text/javascript; charset=utf-8",
 };
 
-const PAGES = { list: "index.html", report: "report.html", compare: "compare.html" };
+const PAGES = {
+  list: "index.html",
+  report: "report.html",
+  compare: "compare.html",
+  sweep: "sweep.html",
+};
 
 const staticDir = new URL("./static/", import.meta.url);
 
@@ -128,6 +134,16 @@ export function createApp(options: AppOptions): Hono {
     });
   });
 
+  app.get("/api/sweeps", (c) => c.json(store.listSweeps()));
+  app.get("/api/sweeps/:id", (c) => c.json(store.sweep(c.req.param("id"))));
+  app.get("/api/sweeps/:id/sweep.csv", (c) => {
+    const id = c.req.param("id");
+    return c.body(store.sweepCsv(id), 200, {
+      "content-type": "text/csv; charset=utf-8",
+      "content-disposition": `attachment; filename="${id}.csv"`,
+    });
+  });
+
   app.get("/api/compare", (c) => {
     const ids = (c.req.query("ids") ?? "").split(",").filter((id) => id !== "");
     if (ids.length < 2 || ids.length > 16) {
@@ -159,6 +175,7 @@ export function createApp(options: AppOptions): Hono {
   app.get("/", page("list"));
   app.get("/reports/:id", page("report"));
   app.get("/compare", page("compare"));
+  app.get("/sweeps/:id", page("sweep"));
 
   app.notFound((c) => c.json({ error: `no such page or API: ${c.req.path}` }, 404));
   app.onError((error, c) => {

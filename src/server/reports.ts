@@ -10,6 +10,7 @@
 import { join } from "node:path";
 import { decodeTimeline } from "../report/timeline_file.ts";
 import type { Summary } from "../report/summary.ts";
+import type { SweepFile } from "../sweep/report.ts";
 import { TimelineIndex } from "./timeline_query.ts";
 
 /** A report id: letters, digits, '.', '_' and '-', no "..", at most 200 characters. */
@@ -35,6 +36,15 @@ export interface ReportListing {
   /** Mean latency (cycles) per guest operation. */
   operations: Record<string, number>;
   hasTimeline: boolean;
+}
+
+/** One row of the sweep list. */
+export interface SweepListing {
+  id: string;
+  scenario: string;
+  params: string[];
+  designs: string[];
+  points: number;
 }
 
 /** The reports directory as the server sees it. */
@@ -115,6 +125,43 @@ export class ReportStore {
       });
     }
     return out;
+  }
+
+  /** Every sweep report (a directory with a sweep.json), by name. */
+  listSweeps(): SweepListing[] {
+    const out: SweepListing[] = [];
+    for (const entry of [...Deno.readDirSync(this.#realDir)]) {
+      if (!entry.isDirectory || !ID_PATTERN.test(entry.name)) continue;
+      let sweep: SweepFile;
+      try {
+        sweep = this.sweep(entry.name);
+      } catch {
+        continue;
+      }
+      out.push({
+        id: entry.name,
+        scenario: sweep.identity.scenario,
+        params: sweep.identity.params.map((p) => p.path),
+        designs: sweep.identity.designs,
+        points: sweep.points.length,
+      });
+    }
+    return out.sort((a, b) => a.id.localeCompare(b.id));
+  }
+
+  /** A sweep report's sweep.json. @throws NotFoundError */
+  sweep(id: string): SweepFile {
+    const path = this.#file(id, "sweep.json");
+    const sweep = JSON.parse(Deno.readTextFileSync(path)) as SweepFile;
+    if (sweep?.kind !== "cvmsim-sweep" || !Array.isArray(sweep.points)) {
+      throw new NotFoundError(`report ${id} has no valid sweep`);
+    }
+    return sweep;
+  }
+
+  /** A sweep report's sweep.csv. @throws NotFoundError */
+  sweepCsv(id: string): string {
+    return Deno.readTextFileSync(this.#file(id, "sweep.csv"));
   }
 
   #exists(id: string, file: string): boolean {

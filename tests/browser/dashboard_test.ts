@@ -3,7 +3,7 @@
  * The dashboard in a real browser: Debian's Chromium driven by playwright-core against a
  * real Deno.serve on 127.0.0.1. CI installs Chromium (`.ci/run`), so these always run there.
  */
-import { deepStrictEqual, ok } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import { createApp } from "../../src/server/app.ts";
 import { IDS, makeReports } from "../server/fixtures.ts";
@@ -119,6 +119,22 @@ Deno.test({
         ok(row !== undefined && /\+[\d,]+ \(\+[\d.]+%\)/.test(row), `row: ${row}`);
         ok(await paintedPixels(page, "domains") > 500);
         await page.screenshot({ path: `${ARTIFACTS}/compare.png`, fullPage: true });
+      });
+
+      await t.step("a sweep page charts a metric against the parameter, per design", async () => {
+        await page.goto(base);
+        await page.waitForSelector("a[href^='/sweeps/']");
+        await page.click("a[href^='/sweeps/']");
+        await page.waitForSelector("#table table", { state: "attached" });
+        ok(await paintedPixels(page, "chart") > 500);
+        // Three vCPU counts × two designs in the table; switching the metric redraws.
+        strictEqual(await page.$$eval("#table tbody tr", (rows) => rows.length), 6);
+        await page.selectOption("#metric", "exits");
+        await page.waitForFunction(() =>
+          document.querySelector("#table thead")?.textContent?.includes("guests[0].vcpus")
+        );
+        ok(await paintedPixels(page, "chart") > 500);
+        await page.screenshot({ path: `${ARTIFACTS}/sweep.png`, fullPage: true });
       });
 
       deepStrictEqual(errors, []);

@@ -155,3 +155,27 @@ Deno.test("pages, assets and chart.js are served by the app itself", async () =>
   ok(chart.text.includes("Chart"));
   strictEqual((await get("/nowhere")).status, 404);
 });
+
+Deno.test("sweeps are listed and served with their CSV; the sweep page loads", async () => {
+  const list = await get("/api/sweeps");
+  strictEqual(list.status, 200);
+  const sweeps = list.body as { id: string; scenario: string; points: number; params: string[] }[];
+  strictEqual(sweeps.length, 1);
+  deepStrictEqual(
+    [sweeps[0].scenario, sweeps[0].points, sweeps[0].params],
+    ["fixture-sweep", 12, ["guests[0].vcpus"]],
+  );
+  const sweep = await get(`/api/sweeps/${sweeps[0].id}`);
+  strictEqual(sweep.status, 200);
+  const points = (sweep.body as { points: { metrics: Record<string, number> }[] }).points;
+  ok(points.every((p) => p.metrics["latency.pio-read.mean"] > 0));
+  const csv = await get(`/api/sweeps/${sweeps[0].id}/sweep.csv`);
+  ok(csv.type.startsWith("text/csv"));
+  strictEqual(csv.text.trim().split("\n").length, 13);
+  strictEqual((await get(`/api/sweeps/${IDS.kernel}`)).status, 404, "a report is not a sweep");
+  strictEqual((await get("/api/sweeps/..%2F..%2Fetc")).status, 404);
+  const page = await get(`/sweeps/${sweeps[0].id}`);
+  strictEqual(page.status, 200);
+  ok(page.text.includes("sweep.js"));
+  strictEqual((await get("/static/sweep.js")).status, 200);
+});

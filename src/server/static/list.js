@@ -79,6 +79,24 @@ try {
       groups.length > 0 ? el("ul", {}, groups) : null,
     );
   }
+  const sweeps = await getJSON("/api/sweeps");
+  if (sweeps.length > 0) {
+    target.append(
+      el("h2", {}, "Sweeps"),
+      el(
+        "ul",
+        {},
+        sweeps.map((s) =>
+          el(
+            "li",
+            {},
+            el("a", { href: `/sweeps/${encodeURIComponent(s.id)}` }, s.scenario),
+            `: ${s.params.join(", ")} × ${s.designs.length} design(s), ${s.points} points`,
+          )
+        ),
+      ),
+    );
+  }
 } catch (error) {
   showError(target, error);
 }
