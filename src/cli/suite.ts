@@ -17,6 +17,16 @@ import {
 } from "./command.ts";
 import { EXIT_INVALID, EXIT_OK, UsageError } from "./errors.ts";
 import { execute } from "./execute.ts";
+import { readSpec } from "./sweep.ts";
+import { sweepFile, sweepIdentity, writeSweep } from "../sweep/report.ts";
+import { runSweep } from "../sweep/run.ts";
+import { sweepPoints } from "../sweep/spec.ts";
+
+/** True when the scenario file has a sweep section (a growth study). */
+function hasStudy(file: string): boolean {
+  const json = JSON.parse(Deno.readTextFileSync(file));
+  return json?.sweep !== undefined;
+}
 
 /** `suite` */
 export const suite: Command = {
@@ -32,7 +42,7 @@ export const suite: Command = {
     out: outFlag,
     ...timelineFlags,
   },
-  run(args, io) {
+  async run(args, io) {
     const { values, positionals } = parse("suite", args, this.flags);
     if (positionals.length > 0) {
       throw new UsageError(`cvmsim suite: unexpected argument ${positionals[0]}`);
@@ -43,10 +53,12 @@ export const suite: Command = {
     const files = scenarioFiles(dir);
     if (files.length === 0) throw new UsageError(`cvmsim suite: no scenario files in ${dir}/`);
     const loaded: LoadedScenario[] = [];
+    const studies: string[] = [];
     let invalid = 0;
     for (const file of files) {
       try {
         loaded.push(loadScenario(file));
+        if (hasStudy(file)) studies.push(file);
       } catch (error) {
         if (!(error instanceof ScenarioError)) throw error;
         io.err(error.message);
@@ -70,6 +82,18 @@ export const suite: Command = {
     }
     io.out(rows.join("\n"));
     io.out(`\n${reports} reports written to ${outDir}/`);
+    for (const file of studies) {
+      const spec = readSpec(file, [], undefined, {});
+      const total = sweepPoints(spec).length;
+      const started = performance.now();
+      const results = await runSweep(spec, { jobs: navigator.hardwareConcurrency ?? 1 });
+      const dir = writeSweep(outDir, sweepFile(sweepIdentity(spec, total), results));
+      io.out(
+        `  study ${spec.scenario.name}: ${total} points in ${
+          (performance.now() - started).toFixed(0)
+        } ms wall -> ${dir}`,
+      );
+    }
     return invalid > 0 ? EXIT_INVALID : EXIT_OK;
   },
 };

@@ -101,9 +101,6 @@ export const sweep: Command = {
       throw new UsageError(`cvmsim sweep: expected one scenario file, got ${positionals.length}`);
     }
     const file = requireFile("sweep", positionals[0], "scenario file");
-    if (lists.param.length === 0) {
-      throw new UsageError("cvmsim sweep: give at least one --param <path=values>");
-    }
     const spec = readSpec(file, lists.param, designList("sweep", values.designs), values);
     const jobs = values.jobs === undefined
       ? defaultJobs()
@@ -140,7 +137,8 @@ export const sweep: Command = {
   },
 };
 
-function readSpec(
+/** The sweep of a scenario file: --param values, else the file's own sweep section. */
+export function readSpec(
   file: string,
   paramTexts: string[],
   designs: string[] | undefined,
@@ -159,6 +157,15 @@ function readSpec(
   }
   if (scenario === null || typeof scenario !== "object" || Array.isArray(scenario)) {
     throw new ScenarioError(file, [{ path: "", message: "expected an object" }]);
+  }
+  const study = scenario.sweep as { params?: unknown; repetitions?: unknown } | undefined;
+  if (paramTexts.length === 0) {
+    if (!Array.isArray(study?.params)) {
+      throw new UsageError(
+        "cvmsim sweep: give at least one --param <path=values> (the scenario has no sweep section)",
+      );
+    }
+    paramTexts = study.params.map(String);
   }
   let params: SweepParam[];
   try {
@@ -183,9 +190,11 @@ function readSpec(
       );
     }
   }
-  const repetitions = values.reps === undefined
-    ? 1
-    : positiveInt("sweep", "reps", String(values.reps), 1000);
+  const repetitions = values.reps !== undefined
+    ? positiveInt("sweep", "reps", String(values.reps), 1000)
+    : typeof study?.repetitions === "number"
+    ? study.repetitions
+    : 1;
   return { scenario, scenarioFile: file, params, designs: chosen, repetitions };
 }
 

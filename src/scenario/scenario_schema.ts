@@ -184,6 +184,26 @@ export const SCENARIO_SCHEMA = object({
       doc: "Run length for `time`; a safety limit for `workloads-complete`.",
     }),
   }, { default: {}, doc: "When the run ends." }),
+  sweep: optional(object({
+    params: array(
+      string({
+        pattern: /^[A-Za-z_].*=.+$/,
+        patternDoc: "<json.path>=<values>, e.g. guests[0].vcpus=1..64*2",
+        maxLength: 4096,
+        doc: "A parameter and its values, as for `sweep --param`.",
+      }),
+      { minItems: 1, maxItems: 8, doc: "The parameters the study varies." },
+    ),
+    repetitions: integer({
+      min: 1,
+      max: 1000,
+      default: 1,
+      doc: "Runs per point, with seeds derived from the scenario's.",
+    }),
+  }, {
+    doc: "A growth study over this scenario: `sweep` runs it when given no --param, and " +
+      "`suite`/`start` run it after the scenario's designs. `run` and `compare` ignore it.",
+  })),
 }, { doc: "A scenario file." });
 
 /** A scenario as validated (defaults filled in, optional fields possibly absent). */
