@@ -57,6 +57,18 @@ export function execute(
     os: `${Deno.build.os}-${Deno.build.arch}`,
     scenarioFile: loaded.file,
   };
+  if (recorded !== undefined && timeline !== undefined) {
+    const truncated = recorded.truncatedAtCycles;
+    info.timeline = {
+      fromMs: timeline.fromMs,
+      toMs: timeline.toMs === Infinity ? null : timeline.toMs,
+      maxSpans: timeline.maxSpans,
+      spans: recorded.spanCount,
+      truncatedAtMs: truncated === undefined
+        ? null
+        : Math.round(truncated / cyclesPerMs * 1e3) / 1e3,
+    };
+  }
   const dir = outDir === undefined
     ? undefined
     : writeReport(outDir, summary, info, { timeline: recorded, trace: timeline?.trace });

@@ -44,7 +44,23 @@ export const run: Command = {
       const executed = execute(loaded, name, outDir, timeline);
       if (values.json !== true) {
         io.out(renderSummary(executed.summary));
-        io.out(`\nreport: ${executed.dir}\n`);
+        io.out(`\nreport: ${executed.dir}`);
+        const recorded = executed.info.timeline;
+        if (recorded !== undefined) {
+          // The accounts above cover the whole run; say what the timeline kept of it.
+          const end = recorded.truncatedAtMs ?? recorded.toMs ?? executed.summary.run.simulatedMs;
+          io.out(
+            `timeline: ${
+              recorded.spans.toLocaleString("en-US")
+            } spans, ${recorded.fromMs}-${end} ms ` +
+              `of ${executed.summary.run.simulatedMs} ms` +
+              (recorded.truncatedAtMs === null
+                ? ""
+                : ` (span limit ${recorded.maxSpans.toLocaleString("en-US")} reached; ` +
+                  "--timeline-window or --timeline-spans choose another stretch)"),
+          );
+        }
+        io.out("");
       }
       return executed.summary;
     });

@@ -26,6 +26,18 @@ export interface RunInfo {
   v8: string;
   os: string;
   scenarioFile: string;
+  /**
+   * What the timeline holds (the summary's accounts always cover the whole run): the
+   * simulated-time window recorded, its span limit, the spans kept, and where recording
+   * stopped when the limit was reached.
+   */
+  timeline?: {
+    fromMs: number;
+    toMs: number | null;
+    maxSpans: number;
+    spans: number;
+    truncatedAtMs: number | null;
+  };
 }
 
 let tempCounter = 0;
