@@ -4,13 +4,23 @@
  * 1 M simulated exits per wall-clock second on `baseline` and on `virtio-rr` (16 vCPUs).
  *
  * ```sh
- * deno bench --allow-read bench/scenario_bench.ts
- * deno run --allow-read bench/scenario_bench.ts   # prints simulated exits per wall second
+ * deno bench --allow-read --allow-write bench/scenario_bench.ts   # also writes reports/
+ * deno run --allow-read bench/scenario_bench.ts              # simulated exits per wall second
+ * deno run --allow-read bench/scenario_bench.ts --markdown   # the table in docs/performance.md
  * ```
  */
 
 import { type LoadedScenario, loadScenario } from "../src/scenario/load.ts";
 import { simulate } from "../src/scenario/run.ts";
+import { execute } from "../src/cli/execute.ts";
+import { DEFAULT_TIMELINE_SPANS, type TimelineRequest } from "../src/cli/command.ts";
+
+const BENCH_TIMELINE: TimelineRequest = {
+  maxSpans: DEFAULT_TIMELINE_SPANS,
+  fromMs: 0,
+  toMs: Infinity,
+  trace: false,
+};
 
 const DIR = new URL("../scenarios/", import.meta.url);
 
@@ -22,10 +32,20 @@ function shipped(): LoadedScenario[] {
     .map((name) => loadScenario(new URL(name, DIR).pathname));
 }
 
-if (import.meta.main) {
+/** One line of the speed table. */
+interface Measured {
+  scenario: string;
+  design: string;
+  exits: number;
+  events: number;
+  wallMs: number;
+}
+
+/** Runs every shipped scenario × design: warm up for half a second, keep the best of three. */
+function measureAll(): Measured[] {
+  const rows: Measured[] = [];
   for (const loaded of shipped()) {
     for (const design of loaded.scenario.designs) {
-      // Warm the JIT for half a second, then keep the best of three runs.
       for (const warmup = performance.now(); performance.now() - warmup < 500;) {
         simulate(loaded, design);
       }
@@ -36,24 +56,64 @@ if (import.meta.main) {
         summary = simulate(loaded, design).summary;
         seconds = Math.min(seconds, (performance.now() - start) / 1000);
       }
+      rows.push({
+        scenario: loaded.scenario.name,
+        design,
+        exits: summary.totals.exits,
+        events: summary.run.events,
+        wallMs: seconds * 1000,
+      });
+    }
+  }
+  return rows;
+}
+
+function markdown(rows: Measured[]): string {
+  const lines = [
+    "| scenario | design | simulated exits | wall ms | M exits/s | M events/s |",
+    "|---|---|---:|---:|---:|---:|",
+    ...rows.map((r) =>
+      `| ${r.scenario} | ${r.design} | ${r.exits.toLocaleString("en-US")} | ${
+        r.wallMs.toFixed(1)
+      } | ${(r.exits / r.wallMs / 1e3).toFixed(2)} | ${(r.events / r.wallMs / 1e3).toFixed(2)} |`
+    ),
+  ];
+  return lines.join("\n");
+}
+
+if (import.meta.main) {
+  const rows = measureAll();
+  if (Deno.args.includes("--markdown")) {
+    console.log(markdown(rows));
+  } else {
+    for (const r of rows) {
       console.log(
-        `${loaded.scenario.name.padEnd(12)} ${design.padEnd(20)} ` +
-          `${String(summary.totals.exits).padStart(8)} exits in ${
-            (seconds * 1000).toFixed(1).padStart(6)
-          } ms ` +
-          `= ${(summary.totals.exits / seconds / 1e6).toFixed(2)} M exits/s, ` +
-          `${(summary.run.events / seconds / 1e6).toFixed(2)} M events/s`,
+        `${r.scenario.padEnd(18)} ${r.design.padEnd(22)} ${String(r.exits).padStart(8)} exits in ` +
+          `${r.wallMs.toFixed(1).padStart(7)} ms = ${
+            (r.exits / r.wallMs / 1e3).toFixed(2)
+          } M exits/s, ` +
+          `${(r.events / r.wallMs / 1e3).toFixed(2)} M events/s`,
       );
     }
   }
 } else {
+  // `deno task bench`: one case per scenario × design, grouped by scenario with its first
+  // design (the in-kernel or upstream one) as the baseline. The first run of each case also
+  // writes its report to reports/, so the dashboard shows what was benched.
+  const reportsDir = new URL("../reports/", import.meta.url).pathname;
   for (const loaded of shipped()) {
     loaded.scenario.designs.forEach((design, i) => {
+      let written = false;
       Deno.bench(`${loaded.scenario.name} / ${design}`, {
         group: loaded.scenario.name,
         baseline: i === 0,
       }, () => {
-        simulate(loaded, design);
+        if (written) {
+          simulate(loaded, design);
+          return;
+        }
+        written = true;
+        execute(loaded, design, reportsDir, BENCH_TIMELINE);
       });
     });
   }

@@ -132,6 +132,8 @@ const ITERATIONS = 500;
 function designFor(bench: Microbenchmark, platform: string): string | undefined {
   if (bench.platforms !== undefined && !bench.platforms.includes(platform)) return undefined;
   if (platform === "tdx") return bench.devices === "kernel" ? "tdx.upstream" : undefined;
+  if (platform === "snp") return bench.devices === "kernel" ? "snp.upstream" : "snp.io-in-vmm";
+  if (platform === "vsm") return bench.devices === "kernel" ? "vsm.in-kernel" : undefined;
   return `${platform}.io-in-${bench.devices}`;
 }
 

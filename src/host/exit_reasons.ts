@@ -25,6 +25,8 @@ export const EXIT_REASONS = {
   INTR: "A host interrupt arrived while in guest mode (SVM).",
   PREEMPTION_TIMER: "The VMX preemption timer expired (the guest's TSC-deadline timer).",
   TDVMCALL: "A TD guest asked the host for a service (TDG.VP.VMCALL), often after a #VE.",
+  VMGEXIT: "An SEV-ES/SNP guest asked the host for a service (VMGEXIT through the GHCB or " +
+    "the GHCB MSR protocol), often from its #VC handler.",
 } as const;
 
 /** Name of an exit reason. */

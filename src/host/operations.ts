@@ -36,6 +36,18 @@ export const GUEST_OPERATIONS = {
     "on a plain guest.",
   "convert-private": "Convert the 2 MiB most recently made shared back to private; nothing on " +
     "a plain guest.",
+  "vtl-call": "Hyper-V VSM: VTL0 calls VTL1 (HvCallVtlCall); the secure kernel services the " +
+    "call and returns (HvCallVtlReturn).",
+  protect: "Hyper-V VSM: VTL1 changes VTL0's access to its next `pages` pages " +
+    "(HvModifyVtlProtectionMask), alternating read-execute and read-write as W^X code and " +
+    "data protections do. Issued from VTL1: the operation does not switch VTLs (a workload " +
+    "counts the switches with vtl-call).",
+  "secure-touch": "Hyper-V VSM: VTL0 writes a page VTL1 has made read-execute (kernel code " +
+    "locked at boot): a secure intercept VTL1 handles before VTL0 resumes.",
+  "vtl-ipi": "Hyper-V VSM: VTL1 sends an interrupt to VTL1 of the next vCPU (a cross-VTL IPI " +
+    "hypercall) and spins until its handler has run; the target leaves VTL0 for it.",
+  "vtl-get-registers": "Hyper-V VSM: VTL1 reads VTL0's registers (HvCallGetVpRegisters with a " +
+    "target VTL), a cross-VTL hypercall.",
 } as const;
 
 /** Name of a guest operation. */

@@ -60,6 +60,16 @@ const CATALOGUE = {
     domain: "guest",
     doc: "A confidential guest copies one I/O buffer through a shared bounce buffer (swiotlb).",
   },
+  GUEST_SECURE_CALL: {
+    domain: "guest",
+    doc: "Hyper-V VSM: the secure kernel (VTL1) dispatches a VTL call from VTL0, runs a short " +
+      "service and prepares the VTL return.",
+  },
+  GUEST_SECURE_INTERCEPT: {
+    domain: "guest",
+    doc: "Hyper-V VSM: the secure kernel (VTL1) handles a secure intercept message: decodes " +
+      "VTL0's access, emulates or denies it and advances VTL0 past the instruction.",
+  },
   // --- Intel TDX module (SEAM) ---
   TD_EXIT: {
     domain: "tdx-module",
@@ -127,6 +137,112 @@ const CATALOGUE = {
   TDX_PAGE_ZERO: {
     domain: "tdx-module",
     doc: "The module zeroes one 4 KiB page the guest accepts.",
+  },
+  // --- AMD SEV-SNP: the guest's side, the PSP, the host kernel's RMP work ---
+  GUEST_VC: {
+    domain: "guest",
+    doc: "An SNP guest's #VC handler: exception delivery, decoding the intercepted " +
+      "instruction (or MMIO access) and dispatching it.",
+  },
+  GUEST_GHCB_CALL: {
+    domain: "guest",
+    doc: "An SNP guest's GHCB call: fill the shared GHCB page with the request, point the " +
+      "GHCB MSR at it, VMGEXIT, and check the results after the host returns.",
+  },
+  GHCB_MSR_PROTOCOL: {
+    domain: "guest",
+    doc: "An SNP guest's GHCB MSR-protocol request: write the request into the GHCB MSR, " +
+      "VMGEXIT, read the response from the MSR (no GHCB page; one 4 KiB page per PSC).",
+  },
+  GUEST_PSC_ENTRY: {
+    domain: "guest",
+    doc: "An SNP guest writes one page-state-change entry (a 4 KiB or 2 MiB page) into the GHCB.",
+  },
+  PVALIDATE: {
+    domain: "guest",
+    doc: "An SNP guest validates or rescinds one 4 KiB or 2 MiB page in the RMP (PVALIDATE).",
+  },
+  RMPADJUST: {
+    domain: "guest",
+    doc: "An SNP guest changes a page's VMPL permissions or marks it a VMSA (RMPADJUST).",
+  },
+  "PSP_CMD(SNP_LAUNCH_START)": {
+    domain: "firmware",
+    doc: "The PSP creates the guest context, activates its ASID and starts the launch digest " +
+      "(SNP_GCTX_CREATE, SNP_ACTIVATE, SNP_LAUNCH_START).",
+  },
+  "PSP_CMD(SNP_LAUNCH_UPDATE)": {
+    domain: "firmware",
+    doc: "The PSP encrypts one 4 KiB page (image page or VMSA) into the guest and extends " +
+      "the launch digest with it.",
+  },
+  "PSP_CMD(SNP_LAUNCH_FINISH)": {
+    domain: "firmware",
+    doc: "The PSP finalizes the launch digest and the guest's identity; the guest may run.",
+  },
+  VMGEXIT: {
+    domain: "kvm",
+    doc: "An SNP guest's VMGEXIT: the CPU saves and encrypts the guest's state into its VMSA " +
+      "and loads host state (the SEV-ES/SNP world switch out).",
+  },
+  SNP_AUTOMATIC_EXIT: {
+    domain: "kvm",
+    doc: "An automatic exit of an SNP guest (an interrupt, HLT, a nested page fault): the " +
+      "same world switch as VMGEXIT, without a guest request.",
+  },
+  SNP_VMRUN: {
+    domain: "kvm",
+    doc: "Enter an SNP guest: VMRUN loads, decrypts and checks its VMSA and resumes it.",
+  },
+  KVM_GHCB_SYNC: {
+    domain: "kvm",
+    doc: "KVM maps the guest's GHCB, validates the request and copies registers in; before " +
+      "entry it copies the results back and unmaps it.",
+  },
+  KVM_GHCB_MSR: {
+    domain: "kvm",
+    doc: "KVM decodes a GHCB MSR-protocol request and writes the response into the GHCB MSR.",
+  },
+  KVM_PSC_ENTRY: {
+    domain: "kvm",
+    doc: "KVM checks one page-state-change entry and adds it to the range being converted.",
+  },
+  RMPUPDATE: {
+    domain: "kvm",
+    doc: "The host kernel rewrites one RMP entry (4 KiB or 2 MiB): assigns a page to a guest " +
+      "or returns it to the hypervisor (RMPUPDATE).",
+  },
+  RMPUPDATE_FAIL: {
+    domain: "kvm",
+    doc: "An RMPUPDATE that failed with FAIL_INUSE: the page is a running vCPU's VMSA.",
+  },
+  PSMASH: {
+    domain: "kvm",
+    doc: "The host kernel splits a 2 MiB RMP entry into 512 4 KiB entries (PSMASH).",
+  },
+  DIRECT_MAP_SPLIT: {
+    domain: "kvm",
+    doc: "Split a 2 MiB mapping of the host kernel's direct map into 4 KiB ones, with a " +
+      "global TLB flush (the IPIs' exits of running vCPUs are kicks on top).",
+  },
+  DIRECT_MAP_UPDATE: {
+    domain: "kvm",
+    doc: "Remove one 4 KiB page from the host kernel's direct map, or put it back, without a " +
+      "flush (the 2021 SNP series, for each page made private or shared).",
+  },
+  CACHE_FLUSH: {
+    domain: "kvm",
+    doc: "Flush one 4 KiB page's cache lines (CLFLUSHOPT) before the host reuses a page a " +
+      "guest owned.",
+  },
+  PAGE_COPY: {
+    domain: "kvm",
+    doc: "Copy one 4 KiB page (the launch copies the image into guest_memfd memory).",
+  },
+  GMEM_PUNCH_HOLE: {
+    domain: "kvm",
+    doc: "The VMM punches a hole in guest_memfd for one range (fallocate): the system call, " +
+      "the invalidation and the truncation, besides per-page work.",
   },
   // --- world switch and KVM's exit path ---
   VMEXIT: {
@@ -250,6 +366,31 @@ const CATALOGUE = {
     domain: "kvm",
     doc: "An expedited SRCU grace period's own work, besides waiting for readers.",
   },
+  KVM_VTL_SWITCH: {
+    domain: "kvm",
+    doc: "Hyper-V VSM in KVM: swap the VTL-private state (RIP, RSP, control registers, " +
+      "EFER, PAT, syscall MSRs, descriptor tables, APIC) to the other VTL's.",
+  },
+  KVM_MMU_VIEW_SWITCH: {
+    domain: "kvm",
+    doc: "Entering another VTL's memory view on the same vCPU: an MMU role change that " +
+      "reuses the view's cached root (load the root, flush the TLB for it).",
+  },
+  KVM_SYNIC_MESSAGE: {
+    domain: "kvm",
+    doc: "Hyper-V VSM in KVM: build a secure intercept message in VTL1's SynIC message page " +
+      "and raise its SINT.",
+  },
+  KVM_SET_MEMSLOT: {
+    domain: "kvm",
+    doc: "One KVM_SET_USER_MEMORY_REGION ioctl: build and install the new memslot set " +
+      "(besides its SRCU grace period, zaps and lookups).",
+  },
+  MEMSLOT_LOOKUP: {
+    domain: "kvm",
+    doc: "One level of a memslot tree walk (a gfn lookup that misses the vCPU's last-used " +
+      "slot, or a memslot update): log2(slots) levels per lookup.",
+  },
   // --- host scheduling ---
   CONTEXT_SWITCH: {
     domain: "kvm",
@@ -300,6 +441,41 @@ const CATALOGUE = {
     domain: "vmm",
     doc: "A userspace backend reads one response from the tap device into the virtqueue.",
   },
+  VMM_VTL_SWITCH: {
+    domain: "vmm",
+    doc: "Hyper-V VSM in the VMM: decode a VTL call, return or interrupt and pick the VTL " +
+      "to run next.",
+  },
+  VMM_VTL_COPY: {
+    domain: "vmm",
+    doc: "Hyper-V VSM in the VMM: copy the state VTLs share (general-purpose and vector " +
+      "registers) from one VTL's saved state to the other's.",
+  },
+  VMM_HYPERCALL: {
+    domain: "vmm",
+    doc: "The VMM decodes a Hyper-V hypercall exit, reads its input and emulates it (a " +
+      "cross-VTL IPI, Get/SetVpRegisters, ...).",
+  },
+  VMM_PROTECT: {
+    domain: "vmm",
+    doc: "The VMM decodes HvModifyVtlProtectionMask (its page list) and plans the memory " +
+      "attribute or memslot changes.",
+  },
+  VMM_INTERCEPT: {
+    domain: "vmm",
+    doc: "The VMM builds a secure intercept message from a memory-fault exit and posts it " +
+      "to VTL1's SynIC.",
+  },
+  VMM_GUEST_READ: {
+    domain: "vmm",
+    doc: "The VMM reads a few bytes of guest memory (one level of a guest page-table walk, " +
+      "or instruction bytes).",
+  },
+  THREAD_HANDOFF: {
+    domain: "vmm",
+    doc: "Waking another VMM thread (a futex wake or a signal): the waker's system call and " +
+      "try_to_wake_up; the woken thread's switch-in is CONTEXT_SWITCH.",
+  },
   // --- waiting and idling ---
   WAIT_PCPU: {
     domain: "wait",
@@ -330,6 +506,23 @@ const CATALOGUE = {
     domain: "wait",
     variable: true,
     doc: "A kicker waits for the kicked vCPUs to leave guest mode and acknowledge.",
+  },
+  WAIT_HANDOFF: {
+    domain: "wait",
+    variable: true,
+    doc: "A VMM thread waits for another to hand control back (another VTL runs on that " +
+      "thread meanwhile).",
+  },
+  WAIT_PAUSED: {
+    domain: "wait",
+    variable: true,
+    doc: "A vCPU thread held in userspace while the VMM has paused every vCPU (QEMU's " +
+      "pause_all_vcpus, for a memslot change).",
+  },
+  WAIT_PSP: {
+    domain: "wait",
+    variable: true,
+    doc: "Waiting for the PSP, which runs one command at a time for every VM on the host.",
   },
   IDLE: {
     domain: "idle",

@@ -26,6 +26,8 @@ const SINGLE_INSN: Int32Array = (() => {
   table[OP["mmio-write"]] = INSN.MMIO_WRITE;
   table[OP["msr-read"]] = INSN.MSR_READ;
   table[OP["msr-write"]] = INSN.MSR_WRITE;
+  table[OP["vtl-call"]] = INSN.VTL_CALL;
+  table[OP["vtl-get-registers"]] = INSN.VTL_GET_REGISTERS;
   return table;
 })();
 
@@ -33,7 +35,7 @@ const SINGLE_INSN: Int32Array = (() => {
  * How the guest carries out operations that take more than one instruction or wait for
  * something. (Single-instruction operations map through SINGLE_INSN.)
  */
-function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number): Flow {
+function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number, pages: number): Flow {
   const platform = vcpu.platform;
   switch (op) {
     case OP["tsc-deadline"]:
@@ -96,6 +98,21 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number): Flow {
       yield* platform.execute(vcpu, INSN.MAP_GPA_PRIVATE, chunk);
       break;
     }
+    // Hyper-V VSM: the platform picks the pages VTL1 protects and the page VTL0 writes,
+    // since which pages VTL1 has protected is its state.
+    case OP.protect:
+      yield* platform.execute(vcpu, INSN.VTL_PROTECT, pages);
+      break;
+    case OP["secure-touch"]:
+      yield* platform.execute(vcpu, INSN.SECURE_WRITE, arg);
+      break;
+    case OP["vtl-ipi"]: {
+      const target = (vcpu.index + 1) % vm.vcpus.length;
+      vcpu.ipiAck.clear();
+      yield* platform.execute(vcpu, INSN.VTL_IPI, target);
+      yield* vcpu.spinUntil(vcpu.ipiAck);
+      break;
+    }
     default:
       throw new Error(`${vcpu.name} cannot perform guest operation ${op}`);
   }
@@ -155,7 +172,7 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
       // Single-instruction operations go straight to the platform (one generator less).
       const insn = SINGLE_INSN[op];
       if (insn >= 0) yield* vcpu.platform.execute(vcpu, insn, 0);
-      else yield* multiStep(vcpu, vm, op, program.arg);
+      else yield* multiStep(vcpu, vm, op, program.arg, program.pages);
       if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
       vcpu.currentOp = -1;
       vcpu.timeline?.operation(vcpu.lane, op, start, vcpu.cursorCycles - start);

@@ -10,7 +10,7 @@
  * @module
  */
 
-import type { ResourceStats } from "../engine/mod.ts";
+import type { FifoServer, ResourceStats } from "../engine/mod.ts";
 import type { GuestOperation } from "../host/operations.ts";
 import type { PrimitiveName } from "../host/primitives.ts";
 import type { Flow, HostThread } from "../host/thread.ts";
@@ -62,6 +62,17 @@ export const INSN = {
   MAP_GPA_SHARED: 14,
   /** Convert a 2 MiB chunk to private (MapGPA); arg: chunk index. */
   MAP_GPA_PRIVATE: 15,
+  // Hyper-V VSM (numbered from 32 so other platforms' additions cannot collide).
+  /** VTL0 calls VTL1, which services the call and returns; arg unused. */
+  VTL_CALL: 32,
+  /** VTL1 changes VTL0's access to a range (HvModifyVtlProtectionMask); arg: pages. */
+  VTL_PROTECT: 33,
+  /** VTL0 writes a page VTL1 protected against writes; arg: page index, or -1. */
+  SECURE_WRITE: 34,
+  /** VTL1 sends an interrupt to another vCPU's VTL1 (cross-VTL IPI); arg: target vCPU. */
+  VTL_IPI: 35,
+  /** VTL1 reads VTL0's registers (HvCallGetVpRegisters); arg unused. */
+  VTL_GET_REGISTERS: 36,
 } as const;
 
 /** A choice a design makes (one split), declared once with its options. */
@@ -103,6 +114,32 @@ export interface PlatformVm {
   deviceWrite?(thread: HostThread, page: number, kernel: boolean): Flow<boolean>;
   /** The guest reads back a device buffer at `page` (after the device wrote it). */
   guestReadsBuffer?(vcpu: Vcpu, page: number): Flow;
+  /**
+   * What the VMM does between creating the VM and its first KVM_RUN (an SNP launch), run
+   * on a host thread of its own that holds a pCPU; the vCPUs start once it has returned.
+   */
+  launch?(thread: HostThread): Flow;
+  /**
+   * Work the platform asked for with {@linkcode Vcpu.requestHostWork}, run on the vCPU's
+   * thread before its next entry (a switch to another VTL for an interrupt, a hold while
+   * the VMM has paused the VM). The vCPU clears `hostWork` before calling it.
+   */
+  hostWork?(vcpu: Vcpu): Flow;
+  /**
+   * Host threads the platform runs for this VM besides the vCPU threads (a VMM thread per
+   * vCPU parking another VTL in KVM_RUN), each created with `spawn` and returned with its
+   * body; run.ts starts and reports them.
+   */
+  hostThreads?(spawn: (name: string) => HostThread): { thread: HostThread; body: Flow }[];
+}
+
+/**
+ * Host-wide hardware every VM of a run shares. src/scenario/run.ts builds each piece once
+ * per simulation, on first use, and records it as a resource.
+ */
+export interface HostHardware {
+  /** AMD's Secure Processor: runs firmware commands for every VM of the host, one at a time. */
+  readonly psp: FifoServer;
 }
 
 /** A platform: the flows for one kind of guest. */
@@ -116,6 +153,9 @@ export interface PlatformSpec {
   primitives: readonly PrimitiveName[];
   /** Guest operations it implements. */
   operations: readonly GuestOperation[];
-  /** Builds the per-VM behaviour under the given choices. */
-  createVm(vm: Vm, choices: Record<string, string>): PlatformVm;
+  /**
+   * Builds the per-VM behaviour under the given choices, on a host with `hardware` (which
+   * platforms that use host-wide hardware require).
+   */
+  createVm(vm: Vm, choices: Record<string, string>, hardware?: HostHardware): PlatformVm;
 }

@@ -67,6 +67,11 @@ export class Vcpu extends HostThread {
   readonly timer: GuestTimer;
   /** Set by the handler of an IPI this vCPU sent (the `ipi` operation spins on it). */
   readonly ipiAck: GuestFlag = new GuestFlag();
+  /**
+   * The platform has work for this thread before the vCPU's next entry (PlatformVm.hostWork:
+   * a switch to another VTL for its interrupt, a VMM pause); see {@linkcode requestHostWork}.
+   */
+  hostWork = false;
   readonly config: VcpuHostConfig;
   #mode = HOST;
   /** Local start of the current guest or poll stretch. */
@@ -167,6 +172,35 @@ export class Vcpu extends HostThread {
     this.#cutShort();
   }
 
+  /**
+   * Asks for the platform's host work before the next entry: a running guest is forced
+   * out (`by` pays the kick IPI), a halted vCPU is woken (`by` pays the wake-up); a vCPU
+   * already in the host sees the request before it enters again.
+   */
+  requestHostWork(by: HostThread): void {
+    this.hostWork = true;
+    switch (this.#mode) {
+      case GUEST:
+        by.step(P.KICK_SEND);
+        if (this.timeline !== undefined) this.#flowFrom(FLOW_KICK, by);
+        this.#cutShort();
+        return;
+      case POLL:
+        this.#cutShort();
+        return;
+      case BLOCKED:
+        by.step(P.KVM_WAKE);
+        this.#wake.fire();
+        return;
+    }
+  }
+
+  /** Runs the platform's host work if some was requested (clearing the request first). */
+  *#hostWork(): Flow {
+    this.hostWork = false;
+    yield* this.platform.hostWork!(this);
+  }
+
   /** True while halt-polling: the pool asks a polling vCPU first when a thread waits. */
   override get polling(): boolean {
     return this.#mode === POLL;
@@ -249,13 +283,13 @@ export class Vcpu extends HostThread {
   *halt(): Flow {
     this.platform.exit(this, EXIT_KIND.HLT);
     this.step(P.KVM_HLT);
-    if (this.pendingIrqs === 0) {
+    if (this.pendingIrqs === 0 && !this.hostWork) {
       let woken = false;
       // Poll only while nothing else wants the pCPU (KVM checks single_task_running()).
       if (this.config.haltPollCycles > 0 && !this.needResched && this.pool.queueLength === 0) {
         yield this.#beginStretch(P.HALT_POLL, this.config.haltPollCycles, POLL);
         this.#endStretch();
-        woken = this.pendingIrqs !== 0;
+        woken = this.pendingIrqs !== 0 || this.hostWork;
       }
       if (!woken) {
         this.step(P.VCPU_PUT);
@@ -266,6 +300,7 @@ export class Vcpu extends HostThread {
       }
       this.step(P.KVM_HALT_RESUME);
     }
+    if (this.hostWork) yield* this.#hostWork();
     if (this.needResched) yield* this.preempt();
     this.enter();
   }
@@ -320,7 +355,7 @@ export class Vcpu extends HostThread {
 
   /** Something must be handled before more guest time can run. */
   #eventWaiting(): boolean {
-    return this.#acks.length > 0 || this.needResched || this.#timerExit ||
+    return this.#acks.length > 0 || this.needResched || this.#timerExit || this.hostWork ||
       (this.pendingIrqs !== 0 && !this.guestIrqsMasked);
   }
 
@@ -331,7 +366,7 @@ export class Vcpu extends HostThread {
    */
   *#handleEvent(): Flow {
     const exitNeeded = this.#acks.length > 0 || this.needResched || this.#timerExit ||
-      (this.pendingIrqs !== 0 && !this.config.postedInterrupts);
+      this.hostWork || (this.pendingIrqs !== 0 && !this.config.postedInterrupts);
     if (!exitNeeded) {
       yield* this.guestInterrupts();
       return;
@@ -346,6 +381,7 @@ export class Vcpu extends HostThread {
       for (const ack of this.#acks) ack.countDown();
       this.#acks.length = 0;
     }
+    if (this.hostWork) yield* this.#hostWork();
     yield* this.enterGuest();
     yield* this.guestInterrupts();
   }

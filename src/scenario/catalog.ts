@@ -7,14 +7,28 @@
 
 import type { DesignSpec, PlatformSpec } from "../kvm/platform.ts";
 import { SVM_DESIGNS, SVM_PLATFORM, VMX_DESIGNS, VMX_PLATFORM } from "../kvm/x86.ts";
+import { SNP_DESIGNS, SNP_PLATFORM } from "../snp/platform.ts";
 import { TDX_DESIGNS, TDX_PLATFORM } from "../tdx/platform.ts";
+import { VSM_DESIGNS, VSM_PLATFORM } from "../vsm/platform.ts";
 import { DEFAULT_PROFILE, SHIPPED_PROFILES, shippedProfile } from "../profiles/mod.ts";
 
 /** Every platform. */
-export const PLATFORMS: readonly PlatformSpec[] = [VMX_PLATFORM, SVM_PLATFORM, TDX_PLATFORM];
+export const PLATFORMS: readonly PlatformSpec[] = [
+  VMX_PLATFORM,
+  SVM_PLATFORM,
+  TDX_PLATFORM,
+  SNP_PLATFORM,
+  VSM_PLATFORM,
+];
 
 /** Every design, grouped by platform in catalogue order. */
-export const DESIGNS: readonly DesignSpec[] = [...VMX_DESIGNS, ...SVM_DESIGNS, ...TDX_DESIGNS];
+export const DESIGNS: readonly DesignSpec[] = [
+  ...VMX_DESIGNS,
+  ...SVM_DESIGNS,
+  ...TDX_DESIGNS,
+  ...SNP_DESIGNS,
+  ...VSM_DESIGNS,
+];
 
 /** Design names. */
 export const DESIGN_NAMES: readonly string[] = DESIGNS.map((design) => design.name);

@@ -5,10 +5,12 @@
  * @module
  */
 
-import { type Process, RngStreams, Simulator } from "../engine/mod.ts";
+import { FifoServer, Latch, type Process, RngStreams, Simulator } from "../engine/mod.ts";
 import { CpuPool } from "../host/cpu_pool.ts";
-import type { Flow, HostThread } from "../host/thread.ts";
+import { type Flow, HostThread } from "../host/thread.ts";
 import { vcpuLoop } from "../kvm/guest.ts";
+import { afterLaunch, launchVm } from "../kvm/launch.ts";
+import type { HostHardware } from "../kvm/platform.ts";
 import type { VcpuHostConfig } from "../kvm/vcpu.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import { type BackendKind, BackendThread, VirtioNet } from "../kvm/virtio.ts";
@@ -106,6 +108,20 @@ export function simulate(
     return thread;
   };
   let daemon: BackendThread | undefined;
+  let psp: FifoServer | undefined;
+  /** Host-wide hardware, built on first use (only SNP guests use the PSP). */
+  const hardware: HostHardware = {
+    get psp() {
+      if (psp === undefined) {
+        psp = new FifoServer(sim, "host/psp", 1, "psp");
+        recorder.addResource(psp.stats);
+        if (timeline !== undefined) {
+          closeHolds.push(recordExclusive(timeline, psp.name, "host", psp.stats, laneOf));
+        }
+      }
+      return psp;
+    },
+  };
   const stopWhenComplete = scenario.stop.when === "workloads-complete";
   let running = 0;
   const onFinished = () => {
@@ -128,9 +144,22 @@ export function simulate(
     vms.push(vm);
     const locks = [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats];
     const effective = guestDesign(design, guest.platform);
-    const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices);
+    const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices, hardware);
     for (const stats of platformVm.resources?.() ?? []) locks.push(stats);
     for (const vcpu of vm.vcpus) vcpu.platform = platformVm;
+    // Threads the platform runs besides the vCPUs (VSM: a VMM thread per vCPU for VTL1).
+    const spawn = (name: string) => new HostThread(sim, env.costs, pool, name, "vmm");
+    for (const { thread, body } of platformVm.hostThreads?.(spawn) ?? []) {
+      threads.push(thread);
+      start(thread, body, "thread", vm.name);
+    }
+    // A VM with a launch (SNP) is launched by its VMM thread before any vCPU runs.
+    const launched = platformVm.launch === undefined ? undefined : new Latch(1);
+    if (launched !== undefined) {
+      const vmm = new HostThread(sim, env.costs, pool, `${vm.name}/vmm`, "vmm");
+      threads.push(vmm);
+      start(vmm, launchVm(vmm, platformVm, launched), "thread", vm.name);
+    }
     if (usesVirtio(guest)) {
       const kind = effective.choices.virtio ?? "vhost";
       // vhost: a worker per queue; QEMU: its one I/O thread; daemon: one for the host.
@@ -173,16 +202,17 @@ export function simulate(
         });
       }));
       if (program !== undefined) running++;
+      const body = vcpuLoop({
+        vcpu,
+        vm,
+        program,
+        workloadIds: mine.map((i) => workloadIds[i]),
+        recorder,
+        onFinished,
+      });
       start(
         vcpu,
-        vcpuLoop({
-          vcpu,
-          vm,
-          program,
-          workloadIds: mine.map((i) => workloadIds[i]),
-          recorder,
-          onFinished,
-        }),
+        launched === undefined ? body : afterLaunch(vcpu, launched, body),
         "vcpu",
         vm.name,
       );

@@ -22,12 +22,15 @@ export interface GuestProgram {
    * the guest pick the vCPU's next one.
    */
   arg: number;
+  /** Pages a page-range operation covers (VSM `protect`); 1 when absent. */
+  pages?: number;
 }
 
 /** Runs several programs one after another, remembering which one is current. */
 export class SequenceProgram implements GuestProgram {
   gapCycles = 0;
   arg = -1;
+  pages = 1;
   /** Index of the program that produced the last operation. */
   current = 0;
   readonly #programs: GuestProgram[];
@@ -43,6 +46,7 @@ export class SequenceProgram implements GuestProgram {
       if (op !== OP_DONE) {
         this.gapCycles = program.gapCycles;
         this.arg = program.arg;
+        this.pages = program.pages ?? 1;
         return op;
       }
       this.current++;

@@ -45,11 +45,21 @@ const vcpuSelector = either(
 
 const operation = choice(OPERATION_NAMES, { doc: "Guest operation (see docs/scenarios.md)." });
 
+const pages = integer({
+  min: 1,
+  max: 262144,
+  default: 1,
+  unit: "pages",
+  doc: "4 KiB pages each operation covers, for page-range operations (`protect`: pages per " +
+    "HvModifyVtlProtectionMask call); other operations ignore it.",
+});
+
 /** Schema of one workload entry. */
 export const WORKLOAD_SCHEMA = union("kind", {
   loop: object({
     operation,
     iterations: integer({ min: 1, max: 1e9, doc: "Times each vCPU performs the operation." }),
+    pages,
     guestCyclesBetween: integer({
       min: 0,
       max: 1e12,
@@ -70,6 +80,7 @@ export const WORKLOAD_SCHEMA = union("kind", {
           unit: "1/s",
           doc: "Operations per second of guest execution on each vCPU.",
         }),
+        pages,
       }, { doc: "One operation of the mix and its rate." }),
       { minItems: 1, maxItems: 64, doc: "The operations and their rates." },
     ),
@@ -176,7 +187,12 @@ export function workloadIsFinite(spec: WorkloadSpec): boolean {
 export function createProgram(spec: WorkloadSpec, env: ProgramEnv): GuestProgram {
   switch (spec.kind) {
     case "loop":
-      return new LoopProgram(OP[spec.operation], spec.iterations, spec.guestCyclesBetween);
+      return new LoopProgram(
+        OP[spec.operation],
+        spec.iterations,
+        spec.guestCyclesBetween,
+        spec.pages,
+      );
     case "mix":
       return new MixProgram(spec, env);
     case "compute":
@@ -229,14 +245,16 @@ class ChunkProgram implements GuestProgram {
 class LoopProgram implements GuestProgram {
   gapCycles = 0;
   readonly arg = -1;
+  readonly pages: number;
   readonly #op: number;
   readonly #gap: number;
   #remaining: number;
 
-  constructor(op: number, iterations: number, gapCycles: number) {
+  constructor(op: number, iterations: number, gapCycles: number, pages: number) {
     this.#op = op;
     this.#remaining = iterations;
     this.#gap = gapCycles;
+    this.pages = pages;
   }
 
   next(): number {
@@ -253,7 +271,10 @@ class LoopProgram implements GuestProgram {
 class MixProgram implements GuestProgram {
   gapCycles = 0;
   readonly arg = -1;
+  pages = 1;
   readonly #ops: Int32Array;
+  /** Pages of each operation (page-range operations). */
+  readonly #pages: Int32Array;
   /** Cumulative share of each operation, ending at 1. */
   readonly #cumulative: Float64Array;
   readonly #meanGapCycles: number;
@@ -266,6 +287,7 @@ class MixProgram implements GuestProgram {
   constructor(spec: Extract<WorkloadSpec, { kind: "mix" }>, env: ProgramEnv) {
     const totalRate = spec.operations.reduce((sum, entry) => sum + entry.ratePerSec, 0);
     this.#ops = Int32Array.from(spec.operations.map((entry) => OP[entry.operation]));
+    this.#pages = Int32Array.from(spec.operations.map((entry) => entry.pages));
     let running = 0;
     this.#cumulative = Float64Array.from(spec.operations.map((entry) => {
       running += entry.ratePerSec / totalRate;
@@ -298,11 +320,21 @@ class MixProgram implements GuestProgram {
     this.#remaining--;
     this.gapCycles = gap;
     const ops = this.#ops;
-    if (ops.length === 1) return ops[0];
+    if (ops.length === 1) {
+      this.pages = this.#pages[0];
+      return ops[0];
+    }
     const draw = this.#rng.float();
     const cumulative = this.#cumulative;
-    for (let i = 0; i < ops.length - 1; i++) if (draw < cumulative[i]) return ops[i];
-    return ops[ops.length - 1];
+    let chosen = ops.length - 1;
+    for (let i = 0; i < ops.length - 1; i++) {
+      if (draw < cumulative[i]) {
+        chosen = i;
+        break;
+      }
+    }
+    this.pages = this.#pages[chosen];
+    return ops[chosen];
   }
 }
 

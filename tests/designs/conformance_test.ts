@@ -23,9 +23,11 @@ for (const design of DESIGNS) {
       }],
     }],
     designs: [design.name],
-    // Long enough for the slowest operation to finish: a TD accepting 2 MiB in 4 KiB
-    // pieces takes 512 acceptances of ~8 us each.
-    stop: { when: "time", simulatedMs: platform.operations.includes("accept-2m") ? 10 : 3 },
+    // Long enough for every operation to come up and the slowest to finish: a TD accepting
+    // 2 MiB in 4 KiB pieces takes 512 acceptances of ~8 us each; an SNP guest converting
+    // 2 MiB by the MSR protocol makes 512 round trips through the VMM (~3 ms), after a
+    // launch of ~3 ms.
+    stop: { when: "time", simulatedMs: platform.operations.includes("accept-2m") ? 30 : 3 },
   };
 
   Deno.test(`design ${design.name} conforms`, async (t) => {

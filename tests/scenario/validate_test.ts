@@ -76,7 +76,7 @@ const TABLE: [string, unknown, string[]][] = [
     }, got "cpu-id" (did you mean "cpuid"?)`,
   ]],
   ["field of another workload kind", workload({ ratePerSec: 5 }), [
-    "guests[0].workloads[0].ratePerSec: unknown field; allowed: kind, operation, iterations, guestCyclesBetween, vcpus",
+    "guests[0].workloads[0].ratePerSec: unknown field; allowed: kind, operation, iterations, pages, guestCyclesBetween, vcpus",
   ]],
   ["vCPU index out of range", workload({ vcpus: [0, 2] }), [
     "guests[0].workloads[0].vcpus[1]: expected a vCPU index from 0 to 1 (the guest has 2 vCPUs), got 2",
