@@ -207,6 +207,16 @@ const CATALOGUE = {
     domain: "kvm",
     doc: "KVM checks one page-state-change entry and adds it to the range being converted.",
   },
+  SNP_POST_MAP: {
+    domain: "kvm",
+    doc: "The 2021 SIGBUS policy's guard around a kernel map of guest memory " +
+      "(post_map_gfn/post_unmap_gfn): an SRCU read-side section and an RMP check.",
+  },
+  HOST_RMP_FAULT: {
+    domain: "kvm",
+    doc: "A host write hit a guest-owned page: the RMP #PF and the fault handler's decision " +
+      "(SIGBUS, panic, or convert the page to shared).",
+  },
   RMPUPDATE: {
     domain: "kvm",
     doc: "The host kernel rewrites one RMP entry (4 KiB or 2 MiB): assigns a page to a guest " +

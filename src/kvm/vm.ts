@@ -78,6 +78,8 @@ export class Vm {
   net: VirtioNet | undefined;
   /** I/O data goes through shared bounce buffers (a confidential guest's swiotlb). */
   bounceBuffers = false;
+  /** Where failures are reported (none in a bare test harness). */
+  readonly outcomes: OutcomeSink | undefined;
   /** The guest has terminated (or was killed): its vCPUs run nothing more. */
   terminated = false;
   /** Faults not injected yet, per vCPU, earliest last. */
@@ -92,6 +94,7 @@ export class Vm {
     const { sim } = env;
     this.name = spec.name;
     this.spec = spec;
+    this.outcomes = env.outcomes;
     this.memory = new GuestMemory(spec.memoryMiB);
     this.vmmLock = new Mutex(sim, `${spec.name}/vmm-lock`);
     this.mmuLock = new RwLock(sim, `${spec.name}/mmu_lock`);

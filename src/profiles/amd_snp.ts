@@ -94,6 +94,16 @@ const costs: Partial<Record<PrimitiveName, CostSpec>> = {
   ),
   KVM_GHCB_MSR: estimate(150, "decode a GHCB MSR request and write the response: like KVM_MSR"),
   KVM_PSC_ENTRY: estimate(100, "read, check and coalesce one PSC entry"),
+  SNP_POST_MAP: estimate(
+    200,
+    "srcu_read_lock/unlock (~20 cycles each) and an RMP entry lookup that misses the cache " +
+      "(~150 cycles) around each kernel map of guest memory",
+  ),
+  HOST_RMP_FAULT: estimate(
+    3000,
+    "a page fault with the RMP bit: exception entry, the RMP lookup (dump_rmpentry) and the " +
+      "handler's policy decision, like a minor fault: ~1.2 us",
+  ),
   RMPUPDATE: estimate(
     2000,
     "rewrite one RMP entry and make every core's cached RMP state see it: ~0.75 us",

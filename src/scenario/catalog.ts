@@ -30,6 +30,21 @@ export const DESIGNS: readonly DesignSpec[] = [
   ...VSM_DESIGNS,
 ];
 
+/** Every choice id of any platform (a scenario's `choices` may override them). */
+export const CHOICE_IDS: readonly string[] = [
+  ...new Set(PLATFORMS.flatMap((platform) => platform.choices.map((choice) => choice.id))),
+];
+
+/** `design` with `overrides` applied to the choices its platform has. */
+export function withChoices(design: DesignSpec, overrides: Record<string, string>): DesignSpec {
+  const platform = findPlatform(design.platform);
+  const applied = Object.entries(overrides).filter(([id]) =>
+    platform?.choices.some((choice) => choice.id === id)
+  );
+  if (applied.length === 0) return design;
+  return { ...design, choices: { ...design.choices, ...Object.fromEntries(applied) } };
+}
+
 /** Design names. */
 export const DESIGN_NAMES: readonly string[] = DESIGNS.map((design) => design.name);
 

@@ -53,6 +53,8 @@ export interface ResolvedScenario {
   guests: ResolvedGuest[];
   designs: string[];
   stop: ScenarioSpec["stop"];
+  /** Design choices overridden for every design run. */
+  choices: Record<string, string>;
 }
 
 /** A loaded scenario, ready to run under any of its designs. */
@@ -191,6 +193,7 @@ export function checkScenario(
       guests,
       designs: [...designs],
       stop: spec.stop,
+      choices: spec.choices,
     },
   };
 }
@@ -284,6 +287,24 @@ function checkDesign(
   issues: Issue[],
 ): void {
   const needed = new Set<PrimitiveName>();
+  const designPlatform = findPlatform(design.platform)!;
+  for (const [id, option] of Object.entries(spec.choices)) {
+    const choice = designPlatform.choices.find((c) => c.id === id);
+    if (choice === undefined) {
+      issues.push({
+        path: `choices.${id}`,
+        message: `design ${design.name} (platform ${designPlatform.name}) has no choice ` +
+          `${show(id)}; its choices: ${designPlatform.choices.map((c) => c.id).join(", ")}`,
+      });
+    } else if (!Object.hasOwn(choice.options, option)) {
+      const options = Object.keys(choice.options);
+      issues.push({
+        path: `choices.${id}`,
+        message: `expected one of ${options.map((o) => show(o)).join(", ")}, got ${show(option)}` +
+          didYouMean(option, options),
+      });
+    }
+  }
   spec.guests.forEach((guest, g) => {
     const effective = guestDesign(design, guest.platform);
     const platform = findPlatform(effective.platform);

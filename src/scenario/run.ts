@@ -25,7 +25,7 @@ import {
 import { buildSummary, type StopOutcome, type Summary } from "../report/summary.ts";
 import { SequenceProgram } from "../workloads/program.ts";
 import { createProgram, type WorkloadSpec } from "../workloads/workloads.ts";
-import { findDesign, findPlatform, guestDesign } from "./catalog.ts";
+import { findDesign, findPlatform, guestDesign, withChoices } from "./catalog.ts";
 import { designSetup, type LoadedScenario, usesVirtio } from "./load.ts";
 
 /** Options of {@linkcode simulate}. */
@@ -53,11 +53,12 @@ export function simulate(
   designName: string,
   options: SimulateOptions = {},
 ): SimulationResult {
-  const design = findDesign(designName);
-  if (design === undefined) {
+  const catalogued = findDesign(designName);
+  if (catalogued === undefined) {
     throw new Error(`Cannot simulate design ${designName}: it is not in the catalogue`);
   }
   const { scenario, profile } = designSetup(loaded, designName);
+  const design = withChoices(catalogued, scenario.choices);
   const host = scenario.host;
   const sim = new Simulator();
   const rngs = new RngStreams(scenario.seed);
@@ -143,7 +144,7 @@ export function simulate(
     }, cyclesPerSecond);
     vms.push(vm);
     const locks = [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats];
-    const effective = guestDesign(design, guest.platform);
+    const effective = withChoices(guestDesign(design, guest.platform), scenario.choices);
     const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices, hardware);
     for (const stats of platformVm.resources?.() ?? []) locks.push(stats);
     for (const vcpu of vm.vcpus) vcpu.platform = platformVm;

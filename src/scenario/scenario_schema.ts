@@ -6,7 +6,7 @@
  */
 
 import { WORKLOAD_SCHEMA } from "../workloads/workloads.ts";
-import { DEFAULT_DESIGN, DESIGN_NAMES, PLATFORM_NAMES } from "./catalog.ts";
+import { CHOICE_IDS, DEFAULT_DESIGN, DESIGN_NAMES, PLATFORM_NAMES } from "./catalog.ts";
 import {
   array,
   boolean,
@@ -16,6 +16,7 @@ import {
   number,
   object,
   optional,
+  record,
   string,
 } from "./schema.ts";
 
@@ -184,6 +185,17 @@ export const SCENARIO_SCHEMA = object({
       doc: "Run length for `time`; a safety limit for `workloads-complete`.",
     }),
   }, { default: {}, doc: "When the run ends." }),
+  choices: record(
+    CHOICE_IDS,
+    "choice id",
+    string({ maxLength: 64, doc: "An option of that choice." }),
+    {
+      default: {},
+      doc: "Design choices to override in every design the scenario runs, e.g. " +
+        '{"virtio": "daemon"} to put every design\'s virtio behind one host-wide daemon. ' +
+        "Each must be an option of a choice the design's platform has (`list` shows them).",
+    },
+  ),
   sweep: optional(object({
     params: array(
       string({

@@ -104,11 +104,17 @@ class SnpVm implements PlatformVm {
   readonly #host2m: boolean;
   /** What host writes to guest-private memory do (S7). */
   readonly #hostAccess: string;
+  /** Policy (i): kernel maps of guest memory read-lock `pscSrcu` and check the RMP. */
+  readonly #guardMaps: boolean;
+  /** Per vCPU: the SRCU token of its mapped GHCB (policy i), or -1. */
+  readonly #ghcbMapToken: Int32Array;
+  /** Pages the host converted to shared behind the guest's back (policy ii). */
+  readonly #stolenPages = new Set<number>();
   readonly #devicesInKernel: boolean;
   readonly #notifyOnVcpuThread: boolean;
   /**
-   * The SRCU that kernel mappers of guest memory read-lock and that a PSC handled in KVM
-   * waits for (the 2021 series); nothing read-locks it yet.
+   * The SRCU that kernel mappers of guest memory read-lock (policy i: KVM's map of the
+   * GHCB for the length of an exit) and that a PSC handled in KVM waits for.
    */
   readonly pscSrcu: Srcu;
   /** Per 2 MiB region: the host's direct map there is split into 4 KiB (the 2021 series). */
@@ -131,6 +137,8 @@ class SnpVm implements PlatformVm {
     this.#guest2m = choices["page-size"] !== "4K";
     this.#host2m = choices["page-size"] === "2M";
     this.#hostAccess = choices["host-access"];
+    this.#guardMaps = this.#hostAccess === "sigbus";
+    this.#ghcbMapToken = new Int32Array(vcpus).fill(-1);
     this.#devicesInKernel = choices.devices === "kernel";
     this.#notifyOnVcpuThread = choices.virtio === "vmm-vcpu";
     this.pscSrcu = new Srcu(vm.vcpus[0].sim, `${vm.name}/psc-srcu`);
@@ -174,15 +182,30 @@ class SnpVm implements PlatformVm {
   }
 
   enter(vcpu: Vcpu): void {
+    if (this.#ghcbMapToken[vcpu.index] >= 0) this.#unmapGhcb(vcpu);
     vcpu.step(P.SNP_VMRUN);
     this.#inGuest[vcpu.index] = 1;
   }
 
-  /** A request through the GHCB page: the guest fills it and exits, KVM reads it. */
+  /**
+   * A request through the GHCB page: the guest fills it and exits, KVM maps and reads it.
+   * Under policy (i) the map is guarded: an SRCU read-side section, held until the GHCB is
+   * unmapped before the next entry, and an RMP check.
+   */
   #ghcbExit(vcpu: Vcpu, kind: number): void {
     vcpu.step(P.GUEST_GHCB_CALL);
     this.exit(vcpu, kind);
+    if (this.#guardMaps) {
+      this.#ghcbMapToken[vcpu.index] = this.pscSrcu.readLock();
+      vcpu.step(P.SNP_POST_MAP);
+    }
     vcpu.step(P.KVM_GHCB_SYNC);
+  }
+
+  /** Unmaps the vCPU's guarded GHCB map: its SRCU read-side section ends. */
+  #unmapGhcb(vcpu: Vcpu): void {
+    this.pscSrcu.readUnlock(this.#ghcbMapToken[vcpu.index]);
+    this.#ghcbMapToken[vcpu.index] = -1;
   }
 
   /** An intercepted instruction: #VC in the guest, then the GHCB request. */
@@ -455,6 +478,9 @@ class SnpVm implements PlatformVm {
     const rmp = this.#rmp;
     const region = Math.floor(first / PAGES_PER_2M);
     if (toPrivate) yield* this.#buildNpt(vcpu, first, count);
+    // The request's entries were copied out: the vCPU's own GHCB map must not hold up the
+    // grace period it is about to wait for.
+    if (this.#ghcbMapToken[vcpu.index] >= 0) this.#unmapGhcb(vcpu);
     yield* vcpu.waitOn(this.pscSrcu.gracePeriod(), P.WAIT_SRCU);
     vcpu.step(P.SRCU_SYNC);
     const huge = count === PAGES_PER_2M &&
@@ -775,24 +801,75 @@ class SnpVm implements PlatformVm {
   }
 
   /**
-   * A host thread writes guest page `page` for a device (flows.md B.4, split S7): the
-   * host-access policy decides what a write to a page the guest holds private does.
+   * A host thread writes guest page `page` for a device (flows.md B.4, split S7). A write
+   * to a page the guest owns (RMP-assigned) is what the host-access policies disagree on:
+   * - guest-memfd (iii): private memory is never mapped in the host; the write lands in
+   *   the VMM's shared backing for that address, unseen by the guest. Nobody is hurt.
+   * - sigbus (i): the RMP faults the write. A userspace writer gets SIGBUS and dies: the
+   *   VMM's I/O thread takes its VM with it, a host-wide daemon every VM it serves. A
+   *   kernel writer (vhost) panics the host.
+   * - auto-convert (ii): the fault handler makes the page shared (RMPUPDATE, kicking the
+   *   guest's vCPUs and retrying if it fails) and the write goes on; the guest finds out
+   *   when it next reads the page (see guestReadsBuffer).
    * Returns false when the write killed the writer.
    */
-  *deviceWrite(thread: HostThread, page: number, _kernel: boolean): Flow<boolean> {
+  *deviceWrite(thread: HostThread, page: number, kernel: boolean): Flow<boolean> {
     if (thread.lagCycles > 0) yield thread.lagCycles; // the page's state as of the write
-    if ((this.#vm.memory.pageFlags[page] & PAGE_PRIVATE) === 0) return true; // shared: fine
-    switch (this.#hostAccess) {
-      case "guest-memfd":
-        // Private memory is never mapped in the host: the write lands in the VMM's shared
-        // backing for that address (discarded when the page went private, so it faults
-        // in afresh), which the guest does not see. Nobody is hurt; the data is lost.
-        thread.step(P.PAGE_ALLOC);
-        thread.step(P.PAGE_CLEAR);
-        return true;
-      default:
-        throw new Error(`Unknown host-access policy ${this.#hostAccess}`);
+    const vm = this.#vm;
+    if (this.#hostAccess === "guest-memfd") {
+      if ((vm.memory.pageFlags[page] & PAGE_PRIVATE) === 0) return true; // shared: fine
+      thread.step(P.PAGE_ALLOC);
+      thread.step(P.PAGE_CLEAR);
+      return true;
     }
+    // The host maps all guest memory: what decides is the RMP, even mid-conversion.
+    if (!this.#rmp.isAssigned(page)) return true; // the hypervisor's page: no fault
+    thread.step(P.HOST_RMP_FAULT);
+    const outcomes = vm.outcomes;
+    const at = thread.cursorCycles;
+    if (this.#hostAccess === "sigbus") {
+      const cause = `${thread.name} wrote private page ${page} of ${vm.name}`;
+      if (kernel) {
+        outcomes?.panic(at, `kernel RMP fault: ${cause}`);
+        return false;
+      }
+      outcomes?.record(at, "sigbus", thread.name, cause);
+      if (thread.kind === "vmm") {
+        // The I/O thread is the VM's own VMM process: the VM goes with it.
+        vm.terminated = true;
+        outcomes?.record(at, "guest-terminated", vm.name, `its VMM got SIGBUS (${cause})`);
+      }
+      return false;
+    }
+    if (this.#hostAccess === "auto-convert") {
+      if (this.#rmp.is2M(page)) {
+        thread.step(P.PSMASH); // only this 4 KiB page goes shared
+        this.#rmp.smash(page);
+      }
+      yield* this.#rmpUpdate(thread, page, 1, false);
+      this.#stolenPages.add(page);
+      return true;
+    }
+    throw new Error(`Unknown host-access policy ${this.#hostAccess}`);
+  }
+
+  /**
+   * The guest reads back a device buffer. A page the host converted behind its back
+   * (policy ii) is no longer validated: the access raises #VC, and the guest, which
+   * cannot trust the page any more, asks to terminate (a GHCB termination request).
+   */
+  *guestReadsBuffer(vcpu: Vcpu, page: number): Flow {
+    if (!this.#stolenPages.has(page)) return;
+    this.#stolenPages.delete(page);
+    const vm = this.#vm;
+    vcpu.step(P.GUEST_VC);
+    const at = vcpu.cursorCycles;
+    vm.outcomes?.record(at, "guest-vc", vm.name, `page ${page} was made shared by the host`);
+    this.#ghcbExit(vcpu, EXIT_KIND.HYPERCALL); // GHCB_MSR_TERM_REQ
+    vm.terminated = true;
+    vm.outcomes?.record(at, "guest-terminated", vm.name, "terminated itself after the #VC");
+    vm.outcomes?.record(at, "service-lost", vm.name, "the guest terminated");
+    if (vcpu.needResched) yield* vcpu.preempt();
   }
 }
 
@@ -837,7 +914,13 @@ const CHOICES: readonly ChoiceSpec[] = [
     doc: "What a host write to guest-private memory does (split S7)",
     options: {
       "guest-memfd": "private memory is never mapped in the host: a write at a private " +
-        "address lands in the VMM's shared backing, unseen by the guest (upstream)",
+        "address lands in the VMM's shared backing, unseen by the guest (upstream; iii)",
+      sigbus: "the host maps guest memory; a userspace write to a private page gets SIGBUS, " +
+        "a kernel write panics; every kernel map of guest memory holds an SRCU read lock and " +
+        "checks the RMP, and every PSC waits for those readers (the 2021 v5 series; i)",
+      "auto-convert": "the host fault handler converts the page to shared (RMPUPDATE, with " +
+        "kick-all-vCPUs and retry when it fails) and lets the write go on; the guest later " +
+        "takes #VC on it (Peter Gonda's proposal; ii)",
     },
   },
   ...X86_IO_CHOICES,
@@ -863,6 +946,8 @@ const PRIMITIVES: readonly PrimitiveName[] = [
   "KVM_GHCB_SYNC",
   "KVM_GHCB_MSR",
   "KVM_PSC_ENTRY",
+  "SNP_POST_MAP",
+  "HOST_RMP_FAULT",
   "RMPUPDATE",
   "RMPUPDATE_FAIL",
   "PSMASH",
@@ -990,4 +1075,18 @@ export const SNP_DESIGNS: readonly DesignSpec[] = [
     devices: "vmm",
     virtio: "vmm",
   }),
+  // The host-access debate (S7); upstream is policy (iii), guest_memfd.
+  variant(
+    "snp.sigbus",
+    "(i) the 2021 v5 policy: PSC in KVM, host writes to private pages get SIGBUS (kernel: " +
+      "panic), every kernel map of guest memory guarded",
+    ["S7"],
+    { psc: "kernel", "host-access": "sigbus" },
+  ),
+  variant(
+    "snp.auto-convert",
+    "(ii) PSC in KVM, and host writes to private pages convert them to shared",
+    ["S7"],
+    { psc: "kernel", "host-access": "auto-convert" },
+  ),
 ];
