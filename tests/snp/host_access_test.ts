@@ -8,6 +8,8 @@ import { P } from "../../src/host/primitives.ts";
 import type { Summary } from "../../src/report/summary.ts";
 import { checkScenario } from "../../src/scenario/load.ts";
 import { simulate } from "../../src/scenario/run.ts";
+import { compareSummaries, renderComparison } from "../../src/report/compare.ts";
+import { renderSummary } from "../../src/report/text.ts";
 import { run } from "../helpers.ts";
 
 const SHIPPED = JSON.parse(Deno.readTextFileSync("scenarios/snp-buggy-dma.json"));
@@ -125,4 +127,22 @@ Deno.test("(i) guards every kernel map: each GHCB exit takes the SRCU read side 
   const memfd = run(json, "snp.upstream").summary;
   strictEqual(memfd.totals.byPrimitive.SNP_POST_MAP, undefined);
   ok(summary.totals.byPrimitive.WAIT_SRCU.count > 0, "PSCs waited for guarded maps");
+});
+
+Deno.test("compare puts the blast radius next to the cycles, and renders it", () => {
+  const json = debate(2);
+  const summaries = ["snp.sigbus", "snp.auto-convert", "snp.upstream"].map((design) =>
+    run(json, design).summary
+  );
+  const comparison = compareSummaries(summaries);
+  const row = (metric: string) =>
+    comparison.rows.find((r) => r.section === "outcomes" && r.metric === metric)!.values;
+  deepStrictEqual(row("VMs that lost service"), [2, 1, 0]);
+  deepStrictEqual(row("host processes killed (SIGBUS)"), [1, 0, 0]);
+  deepStrictEqual(row("guests that took #VC"), [0, 1, 0]);
+  ok(renderComparison(comparison).includes("Outcomes (blast radius)"));
+  ok(renderSummary(summaries[0]).includes("processes killed by SIGBUS: host/net-daemon"));
+  // Without failures there are no outcome rows at all.
+  const quiet = compareSummaries([summaries[2], summaries[2]]);
+  strictEqual(quiet.rows.some((r) => r.section === "outcomes"), false);
 });
