@@ -10,9 +10,10 @@
  * - POLL: halted, its thread polling for a wake event (halt_poll_ns);
  * - BLOCKED: halted, its thread asleep without a pCPU.
  *
- * Other actors call {@linkcode Vcpu.raiseIrq}, {@linkcode Vcpu.kick} and
- * {@linkcode Vcpu.requestResched} at the simulator's time (after syncing their own clock);
- * the vCPU reacts in its own process: in GUEST mode by cutting its guest stretch short.
+ * Other actors call {@linkcode Vcpu.raiseIrq}, {@linkcode Vcpu.kick},
+ * {@linkcode Vcpu.requestHostWork} and {@linkcode Vcpu.requestResched} at the simulator's
+ * time (after syncing their own clock); the vCPU reacts in its own process: in GUEST mode
+ * by cutting its guest stretch short.
  *
  * @module
  */

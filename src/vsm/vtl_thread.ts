@@ -153,6 +153,7 @@ export class VtlThread {
     const thread = this.thread;
     const vcpu = this.vcpu;
     const n = PROTOTYPE_IOCTLS;
+    thread.currentOp = vcpu.currentOp; // its steps belong to the vCPU's operation
     thread.step(P.IOCTL_RET); // the parked KVM_RUN returns (a signal, or VTL1's interrupt)
     if (this.#state === INTERRUPTED) {
       // A.2: VTL0 still runs on the other thread; signal it out of KVM_RUN and wait.
@@ -179,5 +180,6 @@ export class VtlThread {
     this.returned.fire(); // VTL0's thread writes VTL0's state back and re-enters
     thread.stepTimes(P.STATE_SYNC_PUT, n.returnParkPut);
     thread.step(P.IOCTL_ENTER); // back into KVM_RUN, where VTL1's vCPU blocks
+    thread.currentOp = -1;
   }
 }
