@@ -87,7 +87,8 @@ export const suite: Command = {
       const total = sweepPoints(spec).length;
       const started = performance.now();
       const results = await runSweep(spec, { jobs: navigator.hardwareConcurrency ?? 1 });
-      const dir = writeSweep(outDir, sweepFile(sweepIdentity(spec, total), results));
+      const study = sweepFile(sweepIdentity(spec, total), results, undefined, spec.crossover);
+      const dir = writeSweep(outDir, study);
       io.out(
         `  study ${spec.scenario.name}: ${total} points in ${
           (performance.now() - started).toFixed(0)

@@ -16,6 +16,7 @@ import {
 } from "../sweep/report.ts";
 import { runSweep, type Shard } from "../sweep/run.ts";
 import {
+  type CrossoverSpec,
   parseParam,
   SweepError,
   type SweepParam,
@@ -126,7 +127,7 @@ export const sweep: Command = {
       if (error instanceof SweepError) throw new UsageError(`cvmsim sweep: ${error.message}`);
       throw error;
     }
-    const out = sweepFile(sweepIdentity(spec, total), results, shard);
+    const out = sweepFile(sweepIdentity(spec, total), results, shard, spec.crossover);
     const dir = writeSweep(String(values.out ?? REPORTS_DIR), out);
     if (values.json === true) io.out(JSON.stringify({ ...out, dir }, null, 2));
     else {
@@ -158,7 +159,9 @@ export function readSpec(
   if (scenario === null || typeof scenario !== "object" || Array.isArray(scenario)) {
     throw new ScenarioError(file, [{ path: "", message: "expected an object" }]);
   }
-  const study = scenario.sweep as { params?: unknown; repetitions?: unknown } | undefined;
+  const study = scenario.sweep as
+    | { params?: unknown; repetitions?: unknown; crossover?: Partial<CrossoverSpec> }
+    | undefined;
   if (paramTexts.length === 0) {
     if (!Array.isArray(study?.params)) {
       throw new UsageError(
@@ -195,7 +198,25 @@ export function readSpec(
     : typeof study?.repetitions === "number"
     ? study.repetitions
     : 1;
-  return { scenario, scenarioFile: file, params, designs: chosen, repetitions };
+  const spec: SweepSpec = { scenario, scenarioFile: file, params, designs: chosen, repetitions };
+  const crossover = study?.crossover;
+  if (crossover !== undefined && typeof crossover.metric === "string") {
+    const baseline = String(crossover.baseline);
+    if (!chosen.includes(baseline)) {
+      throw new UsageError(
+        `cvmsim sweep: the crossover's baseline ${baseline} is not among the designs (${
+          chosen.join(", ")
+        })`,
+      );
+    }
+    spec.crossover = {
+      metric: crossover.metric,
+      baseline,
+      higherIsBetter: crossover.higherIsBetter ?? true,
+      thresholdsPercent: crossover.thresholdsPercent ?? [1, 5, 20],
+    };
+  }
+  return spec;
 }
 
 /** `merge` */

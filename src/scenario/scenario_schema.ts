@@ -212,6 +212,29 @@ export const SCENARIO_SCHEMA = object({
       default: 1,
       doc: "Runs per point, with seeds derived from the scenario's.",
     }),
+    crossover: optional(object({
+      metric: string({
+        maxLength: 200,
+        doc: "A sweep metric (see docs/sweeps.md), e.g. guestShare or latency.vtl-call.mean.",
+      }),
+      baseline: choice(DESIGN_NAMES, { doc: "The design overheads are measured against." }),
+      higherIsBetter: boolean({
+        default: true,
+        doc: "More of the metric is better (a share or a throughput); false for latencies.",
+      }),
+      thresholdsPercent: array(
+        number({ min: 0, exclusiveMin: true, max: 1e6, unit: "%", doc: "An overhead threshold." }),
+        {
+          default: [1, 5, 20],
+          minItems: 1,
+          maxItems: 8,
+          doc: "Overheads whose crossing point the report gives for each design.",
+        },
+      ),
+    }, {
+      doc: "Report where each design's overhead against `baseline`, in `metric`, crosses each " +
+        "threshold along the first parameter (interpolated between points).",
+    })),
   }, {
     doc: "A growth study over this scenario: `sweep` runs it when given no --param, and " +
       "`suite`/`start` run it after the scenario's designs. `run` and `compare` ignore it.",

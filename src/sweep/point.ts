@@ -44,6 +44,13 @@ export function summaryMetrics(summary: Summary): Record<string, number> {
     exits: summary.totals.exits,
     events: summary.run.events,
   };
+  // The share of vCPU time the guest spent running its own code (the rest went to exits,
+  // switches, waits and idling): what a design leaves the workload.
+  const vcpuCycles = summary.vcpus.length * summary.run.simulatedCycles;
+  if (vcpuCycles > 0) {
+    const guest = summary.vcpus.reduce((s, v) => s + (v.byPrimitive.GUEST?.cycles ?? 0), 0);
+    m.guestShare = guest / vcpuCycles;
+  }
   for (const [op, latency] of Object.entries(summary.operations)) {
     m[`latency.${op}.mean`] = latency.meanCycles;
     m[`latency.${op}.p50`] = latency.p50Cycles;

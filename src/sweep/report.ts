@@ -15,7 +15,7 @@ import { CVMSIM_VERSION } from "../report/summary.ts";
 import { writeFileAtomic } from "../report/write.ts";
 import { digest, type PointResult } from "./point.ts";
 import type { Shard } from "./run.ts";
-import { SweepError, type SweepSpec } from "./spec.ts";
+import { type CrossoverSpec, SweepError, type SweepSpec } from "./spec.ts";
 
 /** Version of the sweep.json layout. */
 export const SWEEP_SCHEMA_VERSION = 1;
@@ -41,6 +41,23 @@ export interface SweepFile {
   /** Present in a shard's file; absent once complete. */
   shard?: Shard;
   points: PointResult[];
+  /** The crossover study, when the sweep asked for one. */
+  crossover?: Crossover;
+  /** In a shard's file: the crossover study `merge` computes. */
+  crossoverSpec?: CrossoverSpec;
+}
+
+/** Where each design's overhead against the baseline crosses each threshold. */
+export interface Crossover extends CrossoverSpec {
+  /** The parameter the crossings are along (the sweep's first). */
+  along: string;
+  designs: {
+    design: string;
+    /** Overhead (%) against the baseline at each value of `along`. */
+    overheadPercent: { x: number; value: number }[];
+    /** Per threshold: the interpolated value of `along` where it is first reached, or null. */
+    crossings: { thresholdPercent: number; x: number | null }[];
+  }[];
 }
 
 /** The identity of `spec` with `totalPoints` points. */
@@ -62,11 +79,12 @@ export function sweepId(identity: SweepIdentity): string {
   return `${identity.scenario}--sweep--${digest(JSON.stringify(what)).slice(0, 8)}`;
 }
 
-/** Builds the file content. */
+/** Builds the file content (with the crossover study when `crossover` asks for one). */
 export function sweepFile(
   identity: SweepIdentity,
   points: PointResult[],
   shard?: Shard,
+  crossover?: CrossoverSpec,
 ): SweepFile {
   const file: SweepFile = {
     schemaVersion: SWEEP_SCHEMA_VERSION,
@@ -75,8 +93,72 @@ export function sweepFile(
     identity,
     points,
   };
-  if (shard !== undefined) file.shard = shard;
+  if (shard !== undefined) {
+    file.shard = shard;
+    if (crossover !== undefined) file.crossoverSpec = crossover;
+  } else if (crossover !== undefined) {
+    file.crossover = crossovers(file, crossover);
+  }
   return file;
+}
+
+/**
+ * The crossover study: along the first parameter (numeric), each design's overhead in
+ * `metric` against `baseline` (means over repetitions and any other parameters), and where
+ * it first reaches each threshold, interpolated linearly between the two points around it
+ * (in log scale when every value is positive, as for rates swept geometrically).
+ */
+export function crossovers(file: SweepFile, spec: CrossoverSpec): Crossover {
+  const along = file.identity.params[0].path;
+  const mean = (design: string, x: number) => {
+    const values = file.points
+      .filter((p) => p.design === design && p.values[along] === x)
+      .map((p) => p.metrics[spec.metric])
+      .filter((v) => v !== undefined);
+    return values.length === 0 ? NaN : values.reduce((s, v) => s + v, 0) / values.length;
+  };
+  const xs = [...new Set(file.points.map((p) => p.values[along]))]
+    .filter((x): x is number => typeof x === "number")
+    .sort((a, b) => a - b);
+  const logScale = xs.every((x) => x > 0);
+  const scale = (x: number) => logScale ? Math.log(x) : x;
+  const designs = file.identity.designs.filter((d) => d !== spec.baseline).map((design) => {
+    const overheadPercent = xs.map((x) => {
+      const base = mean(spec.baseline, x);
+      const value = mean(design, x);
+      const change = spec.higherIsBetter ? base - value : value - base;
+      return {
+        x,
+        value: base === 0 ? NaN : Math.round(1e6 * (100 * change) / Math.abs(base)) / 1e6,
+      };
+    });
+    const crossings = spec.thresholdsPercent.map((threshold) => {
+      for (let i = 0; i < overheadPercent.length; i++) {
+        const here = overheadPercent[i];
+        if (!(here.value >= threshold)) continue;
+        if (i === 0) return { thresholdPercent: threshold, x: here.x };
+        const before = overheadPercent[i - 1];
+        const t = (threshold - before.value) / (here.value - before.value);
+        const at = scale(before.x) + t * (scale(here.x) - scale(before.x));
+        const x = logScale ? Math.exp(at) : at;
+        return { thresholdPercent: threshold, x: Math.round(x * 1000) / 1000 };
+      }
+      return { thresholdPercent: threshold, x: null };
+    });
+    return { design, overheadPercent, crossings };
+  });
+  return { ...spec, along, designs };
+}
+
+/** The crossover table: per design, where each threshold is crossed. */
+export function renderCrossover(crossover: Crossover): string {
+  const headers = ["design", ...crossover.thresholdsPercent.map((t) => `${t}% overhead at`)];
+  const rows = crossover.designs.map((d) => [
+    d.design,
+    ...d.crossings.map((c) => c.x === null ? "not reached" : decimal(c.x, c.x < 10 ? 2 : 0)),
+  ]);
+  return `Crossover: where the overhead in ${crossover.metric} against ${crossover.baseline} ` +
+    `crosses each threshold, in ${crossover.along}\n${table(headers, rows)}`;
 }
 
 /** Writes sweep.json and sweep.csv into `<outDir>/<id>/` (atomically); returns the dir. */
@@ -144,7 +226,8 @@ export function renderSweep(file: SweepFile): string {
   ]);
   const title = `${file.identity.scenario} sweep: ${file.points.length} points` +
     (reps > 1 ? ` (mean [min..max] over ${reps} repetitions)` : "");
-  return `${title}\n${table([...paths, "design", ...metrics], rows)}`;
+  const out = `${title}\n${table([...paths, "design", ...metrics], rows)}`;
+  return file.crossover === undefined ? out : `${out}\n\n${renderCrossover(file.crossover)}`;
 }
 
 /** Reads a sweep or shard file. @throws SweepError */
@@ -209,7 +292,7 @@ export function mergeShards(files: { path: string; file: SweepFile }[]): SweepFi
       `the shards hold ${points.length} points; the sweep has ${first.file.identity.totalPoints}`,
     );
   }
-  return sweepFile(first.file.identity, points);
+  return sweepFile(first.file.identity, points, undefined, first.file.crossoverSpec);
 }
 
 function withoutFile(identity: SweepIdentity): Omit<SweepIdentity, "scenarioFile"> {

@@ -30,6 +30,18 @@ export interface SweepSpec {
   designs: string[];
   /** Runs per (values, design), with seeds derived from the scenario's. */
   repetitions: number;
+  /** Where each design's overhead against a baseline crosses thresholds (optional). */
+  crossover?: CrossoverSpec;
+}
+
+/** A crossover study: a metric's overhead against a baseline design, along the first parameter. */
+export interface CrossoverSpec {
+  /** A point metric, e.g. guestShare or latency.vtl-call.mean. */
+  metric: string;
+  baseline: string;
+  /** True when more of the metric is better (throughput, guestShare). */
+  higherIsBetter: boolean;
+  thresholdsPercent: number[];
 }
 
 /** One run of a sweep. */

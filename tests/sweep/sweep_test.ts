@@ -9,7 +9,7 @@ import {
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
 import { runPoint } from "../../src/sweep/point.ts";
-import { mergeShards, readSweepFile, type SweepFile } from "../../src/sweep/report.ts";
+import { crossovers, mergeShards, readSweepFile, type SweepFile } from "../../src/sweep/report.ts";
 import { runSweep } from "../../src/sweep/run.ts";
 import {
   parseParam,
@@ -193,6 +193,80 @@ Deno.test("sweep CLI: shards cover the sweep, merge rebuilds it, mismatches are 
     await usage(["--param", "guests[0].vcpus=1", "--jobs", "0"], /--jobs expects an integer/);
     await usage(["--param", "guests[0].vcpus=1", "--designs", "vmx.io-in-kernal"], /did you mean/);
     await usage(["--param", "a=1", "--param", "a=2"], /given twice/);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("crossover: where a design's overhead against the baseline crosses each threshold", () => {
+  const point = (x: number, design: string, share: number) => ({
+    index: 0,
+    values: { rate: x },
+    design,
+    repetition: 0,
+    seed: 1,
+    metrics: { guestShare: share },
+    summaryDigest: "",
+  });
+  // Overheads of "slow" against "base": 0.5%, 2% and 8% at rates 100, 200 and 400.
+  const points = [100, 200, 400].flatMap((x, i) => [
+    point(x, "base", 0.8),
+    point(x, "slow", 0.8 * (1 - [0.005, 0.02, 0.08][i])),
+  ]);
+  const file: SweepFile = {
+    schemaVersion: 1,
+    kind: "cvmsim-sweep",
+    cvmsimVersion: "test",
+    identity: {
+      scenario: "s",
+      scenarioFile: "s.json",
+      scenarioDigest: "",
+      params: [{ path: "rate", values: [100, 200, 400] }],
+      designs: ["base", "slow"],
+      repetitions: 1,
+      totalPoints: 6,
+    },
+    points,
+  };
+  const result = crossovers(file, {
+    metric: "guestShare",
+    baseline: "base",
+    higherIsBetter: true,
+    thresholdsPercent: [1, 5, 20],
+  });
+  strictEqual(result.designs.length, 1);
+  deepStrictEqual(result.designs[0].overheadPercent.map((p) => p.value), [0.5, 2, 8]);
+  // Interpolated in log scale: 1% a third of the way from 100 to 200, 5% halfway to 400.
+  deepStrictEqual(result.designs[0].crossings, [
+    { thresholdPercent: 1, x: Math.round(100 * 2 ** (1 / 3) * 1000) / 1000 },
+    { thresholdPercent: 5, x: Math.round(200 * Math.SQRT2 * 1000) / 1000 },
+    { thresholdPercent: 20, x: null },
+  ]);
+});
+
+Deno.test("a scenario's own sweep section runs without --param, with its crossover", async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "cvmsim-study-" });
+  try {
+    const file = join(dir, "study.json");
+    Deno.writeTextFileSync(
+      file,
+      JSON.stringify({
+        ...SCENARIO,
+        sweep: {
+          params: ["guests[0].workloads[0].operations[1].ratePerSec=1000,20000"],
+          crossover: { metric: "guestShare", baseline: "vmx.io-in-kernel" },
+        },
+      }),
+    );
+    const { code, out, err } = await cli("sweep", file, "--quiet", "--out", dir);
+    strictEqual(code, 0, err);
+    match(out, /Crossover: where the overhead in guestShare against vmx.io-in-kernel/);
+    const report = readSweepFile(join(/sweep report: (\S+)/.exec(out)![1], "sweep.json"));
+    strictEqual(report.points.length, 4);
+    const [vmm] = report.crossover!.designs;
+    strictEqual(vmm.design, "vmx.io-in-vmm");
+    // Port reads through userspace cost more guest time the more of them there are.
+    ok(vmm.overheadPercent[1].value > vmm.overheadPercent[0].value);
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }

@@ -134,6 +134,34 @@ try {
     document.getElementById(control).addEventListener("change", () => draw(sweep));
   }
   draw(sweep);
+  const crossover = sweep.crossover;
+  if (crossover !== undefined) {
+    document.getElementById("crossover-card").hidden = false;
+    document.getElementById("crossover-note").textContent =
+      `Where each design's overhead in ${crossover.metric} against ${crossover.baseline} ` +
+      `first reaches each threshold, as a value of ${crossover.along} (interpolated between ` +
+      'points; "not reached" within the sweep).';
+    const xs = crossover.designs[0]?.overheadPercent.map((p) => p.x) ?? [];
+    document.getElementById("crossover").replaceChildren(
+      table(
+        ["design", ...crossover.thresholdsPercent.map((t) => `${t}% at`)],
+        crossover.designs.map((d) => [
+          d.design,
+          ...d.crossings.map((
+            c,
+          ) => (c.x === null ? "not reached" : fmt.dec(c.x, c.x < 10 ? 2 : 0))),
+        ]),
+        { caption: "Crossing points" },
+      ),
+      table(
+        ["design", ...xs.map(String)],
+        crossover.designs.map((
+          d,
+        ) => [d.design, ...d.overheadPercent.map((p) => `${fmt.dec(p.value, 2)}%`)]),
+        { caption: `Overhead against ${crossover.baseline} at each ${crossover.along}` },
+      ),
+    );
+  }
 } catch (error) {
   showError(main, error);
 }
