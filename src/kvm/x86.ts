@@ -227,19 +227,20 @@ export const X86_IO_CHOICES: PlatformSpec["choices"] = [
   },
 ];
 
-const PRIMITIVES: readonly PrimitiveName[] = [
+/**
+ * Primitives every x86 platform's flows may charge: the guest's interrupt handling, KVM's
+ * exit handlers, interrupt and timer paths, the host scheduler, virtio backends and the
+ * userspace VMM. Each platform adds its own entry/exit path and extras.
+ */
+export const X86_COMMON_PRIMITIVES: readonly PrimitiveName[] = [
   "GUEST_ISR",
   "GUEST_TICK",
   "GUEST_IO_IRQ",
-  "IPIV_SEND",
-  "VMEXIT",
-  "VMENTRY",
   "KVM_EXIT_DISPATCH",
   "KVM_CPUID",
   "KVM_HYPERCALL",
   "KVM_MSR",
   "KVM_PIO",
-  "KVM_MMIO_DECODE",
   "KVM_MMIO_DEVICE",
   "KVM_IOEVENTFD",
   "KVM_INJECT_IRQ",
@@ -269,11 +270,16 @@ const PRIMITIVES: readonly PrimitiveName[] = [
   "VMM_VIRTIO_RX",
 ];
 
-const OPERATIONS: PlatformSpec["operations"] = [
-  "accept-page",
-  "accept-2m",
-  "convert-shared",
-  "convert-private",
+const PRIMITIVES: readonly PrimitiveName[] = [
+  "IPIV_SEND",
+  "VMEXIT",
+  "VMENTRY",
+  "KVM_MMIO_DECODE",
+  ...X86_COMMON_PRIMITIVES,
+];
+
+/** Guest operations every x86 platform performs (confidential ones add their memory operations). */
+export const X86_COMMON_OPERATIONS: PlatformSpec["operations"] = [
   "cpuid",
   "hypercall",
   "pio-read",
@@ -287,6 +293,14 @@ const OPERATIONS: PlatformSpec["operations"] = [
   "self-ipi-hlt",
   "virtio-rr",
   "touch",
+];
+
+const OPERATIONS: PlatformSpec["operations"] = [
+  ...X86_COMMON_OPERATIONS,
+  "accept-page",
+  "accept-2m",
+  "convert-shared",
+  "convert-private",
 ];
 
 function platform(

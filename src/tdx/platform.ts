@@ -50,7 +50,7 @@ import {
 import { userspaceExit } from "../kvm/userspace.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
-import { X86_IO_CHOICES } from "../kvm/x86.ts";
+import { X86_COMMON_OPERATIONS, X86_COMMON_PRIMITIVES, X86_IO_CHOICES } from "../kvm/x86.ts";
 import type { ResourceStats, RwLockMode } from "../engine/mod.ts";
 import { TdState } from "./td.ts";
 
@@ -563,9 +563,6 @@ const CHOICES: readonly ChoiceSpec[] = [
 ];
 
 const PRIMITIVES: readonly PrimitiveName[] = [
-  "GUEST_ISR",
-  "GUEST_TICK",
-  "GUEST_IO_IRQ",
   "GUEST_VE",
   "GUEST_BOUNCE_COPY",
   "TD_EXIT",
@@ -584,7 +581,6 @@ const PRIMITIVES: readonly PrimitiveName[] = [
   "TDCALL(TDG.VP.VMCALL)",
   "TDCALL(TDG.MEM.PAGE.ACCEPT)",
   "TDX_PAGE_ZERO",
-  "KVM_EXIT_DISPATCH",
   "KVM_CALL_BRANCH",
   "KVM_CALL_INDIRECT",
   "KVM_MIRROR_READ",
@@ -592,38 +588,8 @@ const PRIMITIVES: readonly PrimitiveName[] = [
   "XA_OP",
   "KVM_ZAP",
   "KVM_MAPGPA",
-  "KVM_CPUID",
-  "KVM_HYPERCALL",
-  "KVM_MSR",
-  "KVM_PIO",
-  "KVM_MMIO_DEVICE",
-  "KVM_IOEVENTFD",
-  "KVM_INJECT_IRQ",
-  "KVM_IPI_SEND",
-  "KVM_TSC_DEADLINE",
-  "KVM_TIMER_FIRE",
-  "KVM_HLT",
-  "KVM_HALT_RESUME",
-  "KVM_WAKE",
-  "KVM_IRQ_ACK",
-  "KICK_SEND",
-  "KVM_MMU_FAULT",
-  "PAGE_ALLOC",
-  "PAGE_CLEAR",
-  "IRQFD_SIGNAL",
-  "VHOST_TX",
-  "VHOST_RX",
-  "SYSCALL",
-  "CONTEXT_SWITCH",
-  "VCPU_LOAD",
-  "VCPU_PUT",
-  "IOCTL_RET",
-  "IOCTL_ENTER",
-  "VMM_PIO",
-  "VMM_MMIO",
   "VMM_MAPGPA",
-  "VMM_VIRTIO_TX",
-  "VMM_VIRTIO_RX",
+  ...X86_COMMON_PRIMITIVES,
 ];
 
 /** Intel TDX guests. */
@@ -634,19 +600,7 @@ export const TDX_PLATFORM: PlatformSpec = {
   choices: CHOICES,
   primitives: PRIMITIVES,
   operations: [
-    "cpuid",
-    "hypercall",
-    "pio-read",
-    "pio-write",
-    "mmio-read",
-    "mmio-write",
-    "msr-read",
-    "msr-write",
-    "tsc-deadline",
-    "ipi",
-    "self-ipi-hlt",
-    "virtio-rr",
-    "touch",
+    ...X86_COMMON_OPERATIONS,
     "accept-page",
     "accept-2m",
     "convert-shared",

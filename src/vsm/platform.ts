@@ -54,7 +54,7 @@ import {
 import { STATE_SYNC_IOCTLS } from "../kvm/userspace.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
-import { VMX_PLATFORM, X86_IO_CHOICES } from "../kvm/x86.ts";
+import { VMX_PLATFORM, X86_COMMON_OPERATIONS, X86_IO_CHOICES } from "../kvm/x86.ts";
 import { INSTANT_EXIT } from "../report/timeline.ts";
 import { BASE_MEMSLOTS, MemslotMap } from "./memslots.ts";
 import { PageCounts, type PageTest } from "./page_counts.ts";
@@ -753,19 +753,7 @@ export const VSM_PLATFORM: PlatformSpec = {
   choices: CHOICES,
   primitives: [...VMX_PLATFORM.primitives, ...VSM_PRIMITIVES],
   operations: [
-    "cpuid",
-    "hypercall",
-    "pio-read",
-    "pio-write",
-    "mmio-read",
-    "mmio-write",
-    "msr-read",
-    "msr-write",
-    "tsc-deadline",
-    "ipi",
-    "self-ipi-hlt",
-    "virtio-rr",
-    "touch",
+    ...X86_COMMON_OPERATIONS,
     "vtl-call",
     "protect",
     "secure-touch",

@@ -1,25 +1,13 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
-import { DOMAINS } from "../../src/host/primitives.ts";
 import { GuestMemory } from "../../src/host/memory.ts";
-import type { Summary } from "../../src/report/summary.ts";
-import { run, scenario } from "../helpers.ts";
-
-const conserved = (summary: Summary) => {
-  for (const account of [...summary.vcpus, ...summary.threads]) {
-    strictEqual(
-      DOMAINS.reduce((s, d) => s + account.byDomain[d], 0),
-      summary.run.simulatedCycles,
-      account.name,
-    );
-  }
-};
+import { assertConserved, run, scenario } from "../helpers.ts";
 
 Deno.test("overcommit: compute-bound vCPUs share one pCPU in time slices and wait in the run queue", () => {
   const { summary } = run(scenario({
     host: { pcpus: 1, timesliceUs: 1000 },
     guests: [{ vcpus: 3, workloads: [{ kind: "compute", durationMs: 10 }] }],
   }));
-  conserved(summary);
+  assertConserved(summary);
   // 30 ms of work on one pCPU: the run takes at least that, and each vCPU waited ~20 ms.
   ok(summary.run.simulatedMs >= 30, `${summary.run.simulatedMs} ms`);
   for (const vcpu of summary.vcpus) {
@@ -38,7 +26,7 @@ Deno.test("idle vCPUs at HZ=1000 halt, wake on every tick and re-arm the timer",
     guests: [{ vcpus: 4, timerHz: 1000 }],
     stop: { when: "time", simulatedMs: 100 },
   }));
-  conserved(summary);
+  assertConserved(summary);
   for (const vcpu of summary.vcpus) {
     const hlt = vcpu.exitsByReason.HLT;
     const timerWrites = vcpu.exitsByReason.MSR_WRITE;
@@ -60,7 +48,7 @@ Deno.test("a busy vCPU's ticks are preemption-timer exits that take time from it
   ok(timerExits >= 9 && timerExits <= 11, `preemption-timer exits ${timerExits}`);
   strictEqual(quiet.totals.exits, 0);
   ok(ticking.run.simulatedCycles > quiet.run.simulatedCycles);
-  conserved(ticking);
+  assertConserved(ticking);
 });
 
 Deno.test("an IPI to a running vCPU is posted without an exit, or kicks it out without APICv", () => {
@@ -140,7 +128,7 @@ Deno.test("virtio request-response: where requests are processed depends on the 
   const vmm = run(json, "vmx.io-in-vmm").summary;
   const onVcpu = run(json, "vmx.io-in-vmm-vcpu").summary;
   for (const summary of [vhost, vmm, onVcpu]) {
-    conserved(summary);
+    assertConserved(summary);
     strictEqual(summary.operations["virtio-rr"].count, 100);
     strictEqual(summary.totals.byPrimitive.GUEST_IO_IRQ.count, 100);
   }
@@ -170,7 +158,7 @@ Deno.test("a host-wide daemon serves every VM from one thread", () => {
   const { summary } = run(scenario({ guests: [guest("a"), guest("b")] }), "vmx.io-daemon");
   deepStrictEqual(summary.threads.map((t) => t.name), ["host/net-daemon"]);
   strictEqual(summary.threads[0].byPrimitive.VMM_VIRTIO_TX.count, 80);
-  conserved(summary);
+  assertConserved(summary);
 });
 
 Deno.test("SVM designs report SVM exit reasons and use the AMD profile by default", () => {

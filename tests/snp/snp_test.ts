@@ -4,11 +4,10 @@
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { resolveProfile } from "../../src/host/profile.ts";
-import { DOMAINS } from "../../src/host/primitives.ts";
 import { shippedProfile } from "../../src/profiles/mod.ts";
 import type { Summary } from "../../src/report/summary.ts";
 import { LAUNCH_IMAGE_PAGES } from "../../src/snp/platform.ts";
-import { run } from "../helpers.ts";
+import { assertConserved, run } from "../helpers.ts";
 
 const SNP = resolveProfile(shippedProfile("amd-snp")!, shippedProfile);
 const cost = (name: string) => SNP.costs[name as keyof typeof SNP.costs]!.cycles;
@@ -17,16 +16,6 @@ const onVcpu = (summary: Summary, name: string, index = 0) =>
   summary.vcpus[index].byPrimitive[name]?.count ?? 0;
 const exits = (summary: Summary, reason: string, index = 0) =>
   summary.vcpus[index].exitsByReason[reason] ?? 0;
-
-const conserved = (summary: Summary) => {
-  for (const vcpu of summary.vcpus) {
-    strictEqual(
-      DOMAINS.reduce((s, d) => s + vcpu.byDomain[d], 0),
-      summary.run.simulatedCycles,
-      vcpu.name,
-    );
-  }
-};
 
 /** One SNP guest whose vCPU 0 runs `workloads`; vCPUs 1.. compute in the guest meanwhile. */
 function snp(design: string, workloads: unknown[], vcpus = 1, memoryMiB = 64): Summary {
@@ -51,7 +40,7 @@ const acceptChunks = (chunks: number, design: string) =>
 Deno.test("B.1 MSR protocol: one VMGEXIT and one RMPUPDATE (at the next fault) per 4 KiB page", () => {
   const small = acceptPages(256, "snp.msr-protocol");
   const large = acceptPages(512, "snp.msr-protocol");
-  conserved(large);
+  assertConserved(large);
   const delta = (f: (s: Summary) => number) => f(large) - f(small);
   strictEqual(delta((s) => exits(s, "VMGEXIT")), 256);
   strictEqual(delta((s) => onVcpu(s, "GHCB_MSR_PROTOCOL")), 256);
@@ -70,7 +59,7 @@ Deno.test("B.1 MSR protocol: one VMGEXIT and one RMPUPDATE (at the next fault) p
 Deno.test("B.2 GHCB: one 2 MiB entry per aligned chunk, 4 KiB entries 64 per VMGEXIT", () => {
   const chunks = 4;
   const batched = acceptChunks(chunks, "snp.rmp-4k");
-  conserved(batched);
+  assertConserved(batched);
   strictEqual(onVcpu(batched, "GUEST_PSC_ENTRY"), chunks * 512);
   strictEqual(exits(batched, "VMGEXIT"), chunks * 512 / 64);
   strictEqual(onVcpu(batched, "IOCTL_RET"), chunks * 512 / 64, "one VMM round trip per request");
@@ -98,7 +87,7 @@ Deno.test("S6: in KVM, a PSC entry costs an SRCU grace period, RMPUPDATEs and di
   const chunks = 2;
   const kernel = acceptChunks(chunks, "snp.psc-in-kernel");
   const upstream = acceptChunks(chunks, "snp.upstream");
-  conserved(kernel);
+  assertConserved(kernel);
   strictEqual(onVcpu(kernel, "SRCU_SYNC"), chunks, "one grace period per (2 MiB) entry");
   strictEqual(onVcpu(upstream, "SRCU_SYNC"), 0);
   strictEqual(onVcpu(kernel, "IOCTL_RET"), 0);
@@ -124,7 +113,7 @@ Deno.test("converting to shared punches the pages out of guest_memfd; back to pr
       { kind: "loop", operation: "convert-private", iterations: 1, vcpus: [0] },
     ]);
   const upstream = convert("snp.upstream");
-  conserved(upstream);
+  assertConserved(upstream);
   // Accept 512 (RMPUPDATE at faults), rescind and return 512, accept again (512 faults).
   strictEqual(onVcpu(upstream, "RMPUPDATE"), 3 * 512);
   strictEqual(onVcpu(upstream, "CACHE_FLUSH"), 512);
@@ -159,7 +148,7 @@ Deno.test("an RMPUPDATE of a running vCPU's VMSA fails, kicks every vCPU out and
       designs: ["snp.upstream"],
     }).summary;
   const busy = convertVmsas("compute");
-  conserved(busy);
+  assertConserved(busy);
   strictEqual(onVcpu(busy, "RMPUPDATE_FAIL"), 3);
   strictEqual(onVcpu(busy, "RMPUPDATE"), 3, "each retry succeeds");
   // A kick round for the zap of the VMSA pages' leaves, then one per failed RMPUPDATE.
@@ -187,7 +176,7 @@ const launches = (count: number) =>
 Deno.test("B.5 launch: one SNP_LAUNCH_UPDATE per image page and per VMSA, through one PSP for the host", () => {
   const one = launches(1);
   const two = launches(2);
-  conserved(two);
+  assertConserved(two);
   const vmm = one.threads.find((t) => t.name === "vm0/vmm")!;
   strictEqual(vmm.byPrimitive["PSP_CMD(SNP_LAUNCH_UPDATE)"].count, LAUNCH_IMAGE_PAGES + 2);
   strictEqual(vmm.byPrimitive["PSP_CMD(SNP_LAUNCH_START)"].count, 1);
@@ -254,7 +243,7 @@ Deno.test("touching a private page the guest never validated takes a #VC and val
   const touched = snp("snp.upstream", [
     { kind: "loop", operation: "touch", iterations: 100, vcpus: [0] },
   ]);
-  conserved(touched);
+  assertConserved(touched);
   strictEqual(onVcpu(touched, "GUEST_VC"), 100);
   strictEqual(onVcpu(touched, "PVALIDATE"), 100);
   strictEqual(exits(touched, "NPF"), 100);
@@ -276,7 +265,7 @@ Deno.test("a device write to guest-private memory under guest_memfd hurts nobody
     }],
     designs: ["snp.upstream", "snp.io-in-vmm"],
   }).summary;
-  conserved(summary);
+  assertConserved(summary);
   strictEqual(summary.outcomes.events.length, 0);
   strictEqual(summary.operations["virtio-rr"].count, 20);
   strictEqual(summary.vcpus[0].byPrimitive.GUEST_BOUNCE_COPY.count, 2 * 20);

@@ -4,24 +4,13 @@
  */
 import { ok, strictEqual } from "node:assert/strict";
 import { resolveProfile } from "../../src/host/profile.ts";
-import { DOMAINS } from "../../src/host/primitives.ts";
 import { shippedProfile } from "../../src/profiles/mod.ts";
 import type { Summary } from "../../src/report/summary.ts";
-import { run } from "../helpers.ts";
+import { assertConserved, run } from "../helpers.ts";
 
 const TDX = resolveProfile(shippedProfile("intel-tdx")!, shippedProfile);
 const cost = (name: string) => TDX.costs[name as keyof typeof TDX.costs]!.cycles;
 const count = (summary: Summary, name: string) => summary.totals.byPrimitive[name]?.count ?? 0;
-
-const conserved = (summary: Summary) => {
-  for (const vcpu of summary.vcpus) {
-    strictEqual(
-      DOMAINS.reduce((s, d) => s + vcpu.byDomain[d], 0),
-      summary.run.simulatedCycles,
-      vcpu.name,
-    );
-  }
-};
 
 /** One TD whose vCPU 0 runs `workloads`; vCPUs 1.. compute in the guest meanwhile. */
 function td(design: string, workloads: unknown[], vcpus = 1, memoryMiB = 64): Summary {
@@ -42,7 +31,7 @@ const acceptPages = (pages: number, design = "tdx.upstream") =>
 Deno.test("a newly accepted 4 KiB page costs one ACCEPT, TD exit, AUG and VP.ENTER, and 0-3 SEPT.ADD", () => {
   const small = acceptPages(512);
   const large = acceptPages(1024);
-  conserved(large);
+  assertConserved(large);
   // The extra 512 pages cost exactly one of each per page (the rest is boot and halt).
   for (
     const name of ["TDCALL(TDG.MEM.PAGE.ACCEPT)", "SEAMCALL(TDH.MEM.PAGE.AUG)", "TDX_PAGE_ZERO"]
@@ -129,7 +118,7 @@ Deno.test("the S-EPT lock: acceptance scales with vCPUs only when the lock costs
   ok(real < 2.5, `with the lock 8 vCPUs accept only ${real.toFixed(2)}x faster`);
   // The contention shows as busy SEAMCALLs and a saturated lock, not as a formula.
   const contended = acceptMemory("tdx.upstream", 8);
-  conserved(contended);
+  assertConserved(contended);
   ok(count(contended, "SEAMCALL_BUSY") > 1000, `${count(contended, "SEAMCALL_BUSY")} busy`);
   strictEqual(count(acceptMemory("tdx.no-sept-lock", 8), "SEAMCALL_BUSY"), 0);
   const lock = contended.resources.find((r) => r.name.endsWith("sept-lock"))!;
@@ -140,7 +129,7 @@ Deno.test("the S-EPT lock: acceptance scales with vCPUs only when the lock costs
 Deno.test("S11: re-enter-and-refault multiplies VP.ENTER and trips the zero-step mitigation", () => {
   const local = acceptMemory("tdx.upstream", 8);
   const refault = acceptMemory("tdx.refault", 8);
-  conserved(refault);
+  assertConserved(refault);
   const enters = (s: Summary) => count(s, "SEAMCALL(TDH.VP.ENTER)");
   ok(enters(refault) > 1.5 * enters(local), `${enters(refault)} vs ${enters(local)} entries`);
   strictEqual(count(local, "TDX_ZERO_STEP"), 0);
@@ -167,7 +156,7 @@ const convert = (design: string, pages: number) =>
 
 Deno.test("a private 4 KiB zap is one BLOCK, TRACK, REMOVE and WBINVD and one IPI round", () => {
   const summary = convert("tdx.upstream", 1);
-  conserved(summary);
+  assertConserved(summary);
   for (
     const name of [
       "SEAMCALL(TDH.MEM.RANGE.BLOCK)",
@@ -239,7 +228,7 @@ Deno.test("a vCPU that moves to another pCPU is flushed from the old one first",
     guests: [{ vcpus: 3, platform: "tdx", workloads: [{ kind: "compute", durationMs: 5 }] }],
     designs: ["tdx.upstream"],
   }).summary;
-  conserved(moving);
+  assertConserved(moving);
   const flushes = count(moving, "SEAMCALL(TDH.VP.FLUSH)");
   ok(flushes > 0, "migrations flush");
   ok(flushes < count(moving, "SEAMCALL(TDH.VP.ENTER)"));

@@ -5,7 +5,6 @@
  */
 import { deepStrictEqual, ok, strictEqual, throws } from "node:assert/strict";
 import { resolveProfile } from "../../src/host/profile.ts";
-import { DOMAINS } from "../../src/host/primitives.ts";
 import { shippedProfile } from "../../src/profiles/mod.ts";
 import type { Summary } from "../../src/report/summary.ts";
 import { ScenarioError } from "../../src/scenario/load.ts";
@@ -19,7 +18,7 @@ import {
   type VsmVm,
 } from "../../src/vsm/platform.ts";
 import { VTL0, VTL1 } from "../../src/vsm/vtl.ts";
-import { load, run } from "../helpers.ts";
+import { assertConserved, load, run } from "../helpers.ts";
 
 const VSM = resolveProfile(shippedProfile("intel-vsm")!, shippedProfile);
 const cost = (name: string) => VSM.costs[name as keyof typeof VSM.costs]!.cycles;
@@ -29,15 +28,6 @@ const vcpuCount = (summary: Summary, vcpu: number, name: string) =>
 const thread = (summary: Summary, name: string) => summary.threads.find((t) => t.name === name)!;
 
 /** Every vCPU's and host thread's domains add up to the run. */
-const conserved = (summary: Summary) => {
-  for (const account of [...summary.vcpus, ...summary.threads]) {
-    strictEqual(
-      DOMAINS.reduce((s, d) => s + account.byDomain[d], 0),
-      summary.run.simulatedCycles,
-      account.name,
-    );
-  }
-};
 
 /** A VSM guest whose vCPU 0 runs `workloads`; the other vCPUs compute meanwhile. */
 function vsm(
@@ -79,7 +69,7 @@ const loop = (operation: string, iterations: number, extra: Record<string, unkno
 function perOperation(design: string, operation: string, names: string[]): Record<string, number> {
   const small = vsm(design, [loop(operation, 100)]).summary;
   const large = vsm(design, [loop(operation, 200)]).summary;
-  conserved(large);
+  assertConserved(large);
   return Object.fromEntries(names.map((n) => [n, (count(large, n) - count(small, n)) / 100]));
 }
 
@@ -207,7 +197,7 @@ const protect = (design: string, protects: number, pages = 1, touches = 0, vcpus
 
 Deno.test("S2: memslot protections quiesce every vCPU; attributes only flush remote TLBs", () => {
   const memslots = protect("vsm.in-kernel", 50, 1, 0, 4).summary;
-  conserved(memslots);
+  assertConserved(memslots);
   strictEqual(count(memslots, "SRCU_SYNC"), 2 * 50, "invalidate and create");
   strictEqual(count(memslots, "KVM_SET_MEMSLOT"), 2 * 50);
   // Each change pauses the three other vCPUs: each leaves guest mode and waits in userspace.
@@ -219,7 +209,7 @@ Deno.test("S2: memslot protections quiesce every vCPU; attributes only flush rem
   }
   strictEqual(vcpuCount(memslots, 0, "THREAD_HANDOFF"), 3 * 50, "resume_all_vcpus");
   const attributes = protect("vsm.in-kernel-attributes", 50, 1, 0, 4).summary;
-  conserved(attributes);
+  assertConserved(attributes);
   strictEqual(count(attributes, "KVM_SET_ATTRIBUTES"), 50);
   strictEqual(count(attributes, "XA_OP"), 50);
   strictEqual(count(attributes, "SRCU_SYNC"), 0);
@@ -269,7 +259,7 @@ Deno.test("S3: an intercept built in userspace adds a state sync and guest-memor
   const secure = (design: string) => vsm(design, [loop("secure-touch", 100)]).summary;
   const kernel = secure("vsm.userspace-kernel-intercepts");
   const user = secure("vsm.userspace");
-  conserved(user);
+  assertConserved(user);
   strictEqual(kernel.vcpus[0].exitsByReason.EPT_VIOLATION, 100);
   strictEqual(count(kernel, "KVM_SYNIC_MESSAGE"), 100);
   strictEqual(count(user, "VMM_INTERCEPT"), 100);
@@ -308,7 +298,7 @@ const vtlIpis = (design: string, n = 100) =>
 
 Deno.test("A.2: an interrupt for VTL1 while VTL0 runs on another vCPU takes the kick path", () => {
   const kernel = vtlIpis("vsm.in-kernel");
-  conserved(kernel);
+  assertConserved(kernel);
   strictEqual(vcpuCount(kernel, 0, "KICK_SEND"), 100, "KVM kicks the target");
   strictEqual(kernel.vcpus[1].exitsByReason.EXTERNAL_INTERRUPT, 100);
   strictEqual(vcpuCount(kernel, 1, "KVM_VTL_SWITCH"), 200, "to VTL1 and back");
@@ -317,7 +307,7 @@ Deno.test("A.2: an interrupt for VTL1 while VTL0 runs on another vCPU takes the 
   strictEqual(kernel.operations["vtl-ipi"].count, 100);
   // Two threads: KVM wakes VTL1's parked thread, which signals VTL0's out of KVM_RUN.
   const user = vtlIpis("vsm.userspace");
-  conserved(user);
+  assertConserved(user);
   strictEqual(vcpuCount(user, 0, "KVM_WAKE"), 100, "the parked KVM_RUN is woken");
   const vtl1 = thread(user, "vm0/vcpu1-vtl1");
   strictEqual(vtl1.byPrimitive.KICK_SEND.count, 100, "VTL1's thread kicks VTL0's");
@@ -348,7 +338,7 @@ Deno.test("A.2: an interrupt for VTL1 wakes a halted vCPU", () => {
     }],
     designs: ["vsm.in-kernel"],
   }).summary;
-  conserved(summary);
+  assertConserved(summary);
   strictEqual(summary.operations["vtl-ipi"].count, 20);
   strictEqual(summary.vcpus[1].exitsByReason.VMCALL, 20, "VTL1 returns after each");
   ok(vcpuCount(summary, 0, "KVM_WAKE") > 0, "the sender wakes the sleeping target");
@@ -378,7 +368,7 @@ Deno.test("every VSM design: time adds up on every thread in a busy SMP guest", 
       }],
       designs: [design.name],
     }).summary;
-    conserved(summary);
+    assertConserved(summary);
     strictEqual(summary.run.stop, "workloads-complete", design.name);
   }
 });
