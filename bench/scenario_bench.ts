@@ -23,13 +23,17 @@ const BENCH_TIMELINE: TimelineRequest = {
 };
 
 const DIR = new URL("../scenarios/", import.meta.url);
+const BENCH_DIR = new URL("./scenarios/", import.meta.url);
 
+/** The shipped scenarios, then the benchmark-only ones in bench/scenarios/. */
 function shipped(): LoadedScenario[] {
-  return [...Deno.readDirSync(DIR)]
-    .filter((entry) => entry.name.endsWith(".json"))
-    .map((entry) => entry.name)
-    .sort()
-    .map((name) => loadScenario(new URL(name, DIR).pathname));
+  return [DIR, BENCH_DIR].flatMap((dir) =>
+    [...Deno.readDirSync(dir)]
+      .filter((entry) => entry.isFile && entry.name.endsWith(".json"))
+      .map((entry) => entry.name)
+      .sort()
+      .map((name) => loadScenario(new URL(name, dir).pathname))
+  );
 }
 
 /** One line of the speed table. */
