@@ -29,7 +29,7 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "./platform.ts";
-import { userspaceExit } from "./userspace.ts";
+import { armTscDeadline, emulateIpi, handleMmio, handlePio, notifyVirtio } from "./handlers.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
 
@@ -106,15 +106,13 @@ class X86Vm implements PlatformVm {
       case INSN.PIO_READ:
       case INSN.PIO_WRITE:
         this.exit(vcpu, EXIT_KIND.PIO);
-        if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
-        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
+        yield* handlePio(vcpu, vm, this.#devicesInKernel);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
         this.exit(vcpu, EXIT_KIND.MMIO);
         vcpu.step(P.KVM_MMIO_DECODE);
-        if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
-        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
+        yield* handleMmio(vcpu, vm, this.#devicesInKernel);
         break;
       case INSN.MSR_READ:
         this.exit(vcpu, EXIT_KIND.MSR_READ);
@@ -126,9 +124,7 @@ class X86Vm implements PlatformVm {
         break;
       case INSN.TSC_DEADLINE:
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
-        vcpu.step(P.KVM_TSC_DEADLINE);
-        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-        vcpu.timer.arm(arg);
+        yield* armTscDeadline(vcpu, arg);
         break;
       case INSN.ICR_WRITE:
         if (vcpu.config.ipiVirtualization && arg !== vcpu.index) {
@@ -139,25 +135,14 @@ class X86Vm implements PlatformVm {
           return;
         }
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
-        vcpu.step(P.KVM_IPI_SEND);
-        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-        vm.sendIpi(vcpu, arg, vcpu);
+        yield* emulateIpi(vcpu, vm, arg);
         break;
-      case INSN.VIRTIO_NOTIFY: {
-        const net = vm.net!;
+      case INSN.VIRTIO_NOTIFY:
         this.exit(vcpu, EXIT_KIND.MMIO);
-        if (this.#notifyOnVcpuThread) {
-          // No ioeventfd: decode, return to the VMM, which processes the queue right here.
-          vcpu.step(P.KVM_MMIO_DECODE);
-          yield* userspaceExit(vcpu, vm, P.VMM_VIRTIO_TX, P.SYSCALL);
-          net.sentByVcpu(arg);
-        } else {
-          vcpu.step(P.KVM_IOEVENTFD);
-          if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-          net.notify(arg, vcpu);
-        }
+        // Without an ioeventfd KVM decodes the write before returning to the VMM.
+        if (this.#notifyOnVcpuThread) vcpu.step(P.KVM_MMIO_DECODE);
+        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
         break;
-      }
       case INSN.MEM_TOUCH:
       case INSN.ACCEPT_4K: // a plain guest has nothing to accept: the access faults it in
         if (vm.memory.isMapped(arg)) return; // mapped already: plain guest access

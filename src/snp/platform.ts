@@ -56,7 +56,13 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "../kvm/platform.ts";
-import { userspaceExit } from "../kvm/userspace.ts";
+import {
+  armTscDeadline,
+  emulateIpi,
+  handleMmio,
+  handlePio,
+  notifyVirtio,
+} from "../kvm/handlers.ts";
 import type { Vcpu, VcpuHostConfig } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
 import { X86_COMMON_OPERATIONS, X86_COMMON_PRIMITIVES, X86_IO_CHOICES } from "../kvm/x86.ts";
@@ -228,15 +234,13 @@ class SnpVm implements PlatformVm {
       case INSN.PIO_READ:
       case INSN.PIO_WRITE:
         this.#vcExit(vcpu, EXIT_KIND.PIO);
-        if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
-        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
+        yield* handlePio(vcpu, vm, this.#devicesInKernel);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
         yield* this.#mmioReady(vcpu);
         this.#vcExit(vcpu, EXIT_KIND.MMIO); // the #VC handler decoded it: no emulation in KVM
-        if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
-        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
+        yield* handleMmio(vcpu, vm, this.#devicesInKernel);
         break;
       case INSN.MSR_READ:
       case INSN.MSR_WRITE:
@@ -245,29 +249,17 @@ class SnpVm implements PlatformVm {
         break;
       case INSN.TSC_DEADLINE:
         this.#vcExit(vcpu, EXIT_KIND.MSR_WRITE);
-        vcpu.step(P.KVM_TSC_DEADLINE);
-        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-        vcpu.timer.arm(arg);
+        yield* armTscDeadline(vcpu, arg);
         break;
       case INSN.ICR_WRITE: // no AVIC: every ICR write exits
         this.#vcExit(vcpu, EXIT_KIND.MSR_WRITE);
-        vcpu.step(P.KVM_IPI_SEND);
-        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-        vm.sendIpi(vcpu, arg, vcpu);
+        yield* emulateIpi(vcpu, vm, arg);
         break;
       case INSN.VIRTIO_NOTIFY: {
-        const net = vm.net!;
         vcpu.step(P.GUEST_BOUNCE_COPY); // the request goes out through a shared buffer
         yield* this.#mmioReady(vcpu);
         this.#vcExit(vcpu, EXIT_KIND.MMIO);
-        if (this.#notifyOnVcpuThread) {
-          yield* userspaceExit(vcpu, vm, P.VMM_VIRTIO_TX, P.SYSCALL);
-          net.sentByVcpu(arg);
-        } else {
-          vcpu.step(P.KVM_IOEVENTFD);
-          if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-          net.notify(arg, vcpu);
-        }
+        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
         break;
       }
       case INSN.MEM_TOUCH:

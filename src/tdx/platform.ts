@@ -47,7 +47,13 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "../kvm/platform.ts";
-import { userspaceExit } from "../kvm/userspace.ts";
+import {
+  armTscDeadline,
+  emulateIpi,
+  handleMmio,
+  handlePio,
+  notifyVirtio,
+} from "../kvm/handlers.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
 import { X86_COMMON_OPERATIONS, X86_COMMON_PRIMITIVES, X86_IO_CHOICES } from "../kvm/x86.ts";
@@ -157,16 +163,14 @@ class TdxVm implements PlatformVm {
       case INSN.PIO_WRITE:
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.PIO);
-        if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
-        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
+        yield* handlePio(vcpu, vm, this.#devicesInKernel);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
         yield* this.#mmioReady(vcpu);
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MMIO); // the #VE handler decoded it: no emulation in KVM
-        if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
-        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
+        yield* handleMmio(vcpu, vm, this.#devicesInKernel);
         break;
       case INSN.MSR_READ:
       case INSN.MSR_WRITE:
@@ -177,31 +181,19 @@ class TdxVm implements PlatformVm {
       case INSN.TSC_DEADLINE:
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
-        vcpu.step(P.KVM_TSC_DEADLINE);
-        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-        vcpu.timer.arm(arg);
+        yield* armTscDeadline(vcpu, arg);
         break;
       case INSN.ICR_WRITE:
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
-        vcpu.step(P.KVM_IPI_SEND);
-        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-        vm.sendIpi(vcpu, arg, vcpu);
+        yield* emulateIpi(vcpu, vm, arg);
         break;
       case INSN.VIRTIO_NOTIFY: {
-        const net = vm.net!;
         vcpu.step(P.GUEST_BOUNCE_COPY); // the request goes out through a shared buffer
         yield* this.#mmioReady(vcpu);
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MMIO);
-        if (this.#notifyOnVcpuThread) {
-          yield* userspaceExit(vcpu, vm, P.VMM_VIRTIO_TX, P.SYSCALL);
-          net.sentByVcpu(arg);
-        } else {
-          vcpu.step(P.KVM_IOEVENTFD);
-          if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-          net.notify(arg, vcpu);
-        }
+        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
         break;
       }
       case INSN.MEM_TOUCH:
