@@ -48,6 +48,11 @@ export const GUEST_OPERATIONS = {
     "hypercall) and spins until its handler has run; the target leaves VTL0 for it.",
   "vtl-get-registers": "Hyper-V VSM: VTL1 reads VTL0's registers (HvCallGetVpRegisters with a " +
     "target VTL), a cross-VTL hypercall.",
+  "convert-page-shared": "AMD SEV-SNP: convert the next 4 KiB of private memory to shared (a " +
+    "one-page page state change; inside a 2 MiB RMP entry it needs a PSMASH, and a 2 MiB " +
+    "leaf over it is zapped).",
+  "convert-page-private": "AMD SEV-SNP: convert the 4 KiB page most recently made shared back " +
+    "to private.",
 } as const;
 
 /** Name of a guest operation. */

@@ -98,6 +98,17 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number, pages: number):
       yield* platform.execute(vcpu, INSN.MAP_GPA_PRIVATE, chunk);
       break;
     }
+    case OP["convert-page-shared"]: {
+      const page = arg >= 0 ? arg : vm.nextTouch(vcpu);
+      vm.sharedPages(vcpu).push(page);
+      yield* platform.execute(vcpu, INSN.MAP_GPA_SHARED_4K, page);
+      break;
+    }
+    case OP["convert-page-private"]: {
+      const page = arg >= 0 ? arg : vm.sharedPages(vcpu).pop() ?? vm.nextTouch(vcpu);
+      yield* platform.execute(vcpu, INSN.MAP_GPA_PRIVATE_4K, page);
+      break;
+    }
     // Hyper-V VSM: the platform picks the pages VTL1 protects and the page VTL0 writes,
     // since which pages VTL1 has protected is its state.
     case OP.protect:

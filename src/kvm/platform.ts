@@ -62,6 +62,10 @@ export const INSN = {
   MAP_GPA_SHARED: 14,
   /** Convert a 2 MiB chunk to private (MapGPA); arg: chunk index. */
   MAP_GPA_PRIVATE: 15,
+  /** Convert one 4 KiB page to shared; arg: page index. */
+  MAP_GPA_SHARED_4K: 16,
+  /** Convert one 4 KiB page to private; arg: page index. */
+  MAP_GPA_PRIVATE_4K: 17,
   // Hyper-V VSM (numbered from 32 so other platforms' additions cannot collide).
   /** VTL0 calls VTL1, which services the call and returns; arg unused. */
   VTL_CALL: 32,

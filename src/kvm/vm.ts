@@ -88,6 +88,7 @@ export class Vm {
   readonly #touchNext: Float64Array;
   readonly #chunkNext: Float64Array;
   readonly #shared: number[][];
+  readonly #sharedPages: number[][];
   readonly #ipiSenders: Vcpu[][];
 
   constructor(env: HostEnv, spec: VmSpec, cyclesPerSecond: number) {
@@ -109,6 +110,7 @@ export class Vm {
     this.#touchNext = Float64Array.from(this.vcpus, (_, i) => this.#sliceStart(i));
     this.#chunkNext = Float64Array.from(this.vcpus, (_, i) => i);
     this.#shared = this.vcpus.map(() => []);
+    this.#sharedPages = this.vcpus.map(() => []);
     this.#faults = this.vcpus.map((_, i) =>
       (spec.faults ?? []).filter((f) => f.vcpu === i).sort((a, b) => b.atCycles - a.atCycles)
     );
@@ -148,6 +150,11 @@ export class Vm {
   /** Chunks `vcpu` made shared, most recent last (convert-private undoes them). */
   sharedChunks(vcpu: Vcpu): number[] {
     return this.#shared[vcpu.index];
+  }
+
+  /** 4 KiB pages `vcpu` made shared, most recent last (convert-page-private undoes them). */
+  sharedPages(vcpu: Vcpu): number[] {
+    return this.#sharedPages[vcpu.index];
   }
 
   /** The page `vcpu` touches next (its own slice of memory, sequentially, wrapping). */

@@ -274,8 +274,15 @@ class SnpVm implements PlatformVm {
         return;
       }
       case INSN.MAP_GPA_SHARED:
-      case INSN.MAP_GPA_PRIVATE:
-        yield* this.#convert(vcpu, arg, insn === INSN.MAP_GPA_SHARED);
+      case INSN.MAP_GPA_PRIVATE: {
+        const first = arg * PAGES_PER_2M;
+        const count = Math.min(PAGES_PER_2M, vm.memory.pages - first);
+        yield* this.#convert(vcpu, first, count, insn === INSN.MAP_GPA_SHARED);
+        return;
+      }
+      case INSN.MAP_GPA_SHARED_4K:
+      case INSN.MAP_GPA_PRIVATE_4K:
+        yield* this.#convert(vcpu, arg, 1, insn === INSN.MAP_GPA_SHARED_4K);
         return;
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
@@ -334,12 +341,11 @@ class SnpVm implements PlatformVm {
   }
 
   /**
-   * Converts a 2 MiB chunk (the guest's set_memory_decrypted / _encrypted): to shared,
-   * rescind validation first, then PSC; to private, PSC, then validate.
+   * Converts [first, first + count), a 2 MiB chunk or one 4 KiB page (the guest's
+   * set_memory_decrypted / _encrypted): to shared, rescind validation first, then PSC; to
+   * private, PSC, then validate.
    */
-  *#convert(vcpu: Vcpu, chunk: number, toShared: boolean): Flow {
-    const first = chunk * PAGES_PER_2M;
-    const count = Math.min(PAGES_PER_2M, this.#vm.memory.pages - first);
+  *#convert(vcpu: Vcpu, first: number, count: number, toShared: boolean): Flow {
     if (toShared) {
       yield* this.#pvalidate(vcpu, first, count, false);
       yield* this.#pageStateChange(vcpu, first, count, false);
@@ -966,6 +972,8 @@ export const SNP_PLATFORM: PlatformSpec = {
     "accept-2m",
     "convert-shared",
     "convert-private",
+    "convert-page-shared",
+    "convert-page-private",
   ],
   createVm: (vm, choices, hardware) => {
     if (hardware === undefined) throw new Error(`Cannot create SNP guest ${vm.name}: no PSP`);

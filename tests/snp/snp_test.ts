@@ -270,3 +270,25 @@ Deno.test("a device write to guest-private memory under guest_memfd hurts nobody
   strictEqual(summary.operations["virtio-rr"].count, 20);
   strictEqual(summary.vcpus[0].byPrimitive.GUEST_BOUNCE_COPY.count, 2 * 20);
 });
+
+Deno.test("B.1/B.3 a 4 KiB conversion inside a 2 MiB RMP entry: PSMASH, the 2 MiB leaf zapped, 4 KiB faults after", () => {
+  const convert = (design: string) =>
+    snp(design, [
+      { kind: "accept-memory", memoryMiB: 4, vcpus: [0] }, // two 2 MiB chunks
+      { kind: "loop", operation: "convert-page-shared", iterations: 1, vcpus: [0] }, // page 0
+      { kind: "loop", operation: "touch", iterations: 3, vcpus: [0] }, // pages 1-3, private
+      { kind: "loop", operation: "convert-page-private", iterations: 1, vcpus: [0] }, // page 0
+    ]);
+  const huge = convert("snp.rmp-2m");
+  assertConserved(huge);
+  strictEqual(onVcpu(huge, "PSMASH"), 1, "only page 0 leaves the 2 MiB entry");
+  strictEqual(onVcpu(huge, "KVM_ZAP"), 1, "the 2 MiB leaf over it goes");
+  // The three touches refault at 4 KiB over the smashed entries (no PSMASH or RMPUPDATE:
+  // the pages stay assigned and validated); two accept faults and page 0's return fault.
+  strictEqual(exits(huge, "NPF"), 2 + 3 + 1);
+  strictEqual(huge.operations.touch.count, 3);
+  // With 4 KiB RMP entries there is nothing to smash.
+  const small = convert("snp.upstream");
+  strictEqual(onVcpu(small, "PSMASH"), 0);
+  ok(huge.operations["convert-page-shared"].meanCycles > 0);
+});
