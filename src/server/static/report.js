@@ -58,6 +58,7 @@ function render(s) {
       table(
         ["at (ms)", "outcome", "subject", "cause"],
         outcomes.map((e) => [fmt.dec(e.atMs, 3), e.kind, e.subject, e.cause]),
+        { textColumns: [1, 2, 3] },
       ),
     );
   }
