@@ -298,11 +298,12 @@ function checkDesign(
       });
     } else if (!Object.hasOwn(choice.options, option)) {
       const options = Object.keys(choice.options);
-      issues.push({
-        path: `choices.${id}`,
-        message: `expected one of ${options.map((o) => show(o)).join(", ")}, got ${show(option)}` +
-          didYouMean(option, options),
-      });
+      const message = `expected one of ${options.map((o) => show(o)).join(", ")}, got ` +
+        `${show(option)}${didYouMean(option, options)}`;
+      // Every design of the platform would report it: say it once.
+      if (!issues.some((i) => i.path === `choices.${id}` && i.message === message)) {
+        issues.push({ path: `choices.${id}`, message });
+      }
     }
   }
   spec.guests.forEach((guest, g) => {

@@ -153,6 +153,21 @@ const TABLE: [string, unknown, string[]][] = [
       "guest sends any (add a virtio-rr operation)",
     ],
   ],
+  [
+    "design choices a design does not have, or with an unknown option",
+    scenario({
+      designs: ["vmx.io-in-kernel", "vmx.io-in-vmm"],
+      choices: { virtio: "deamon", "sept-reads": "mirror" },
+    }),
+    [
+      'choices.virtio: expected one of "vhost", "vmm", "vmm-vcpu", "daemon", got "deamon" ' +
+      '(did you mean "daemon"?)',
+      'choices.sept-reads: design vmx.io-in-kernel (platform vmx) has no choice "sept-reads"; ' +
+      "its choices: devices, virtio",
+      'choices.sept-reads: design vmx.io-in-vmm (platform vmx) has no choice "sept-reads"; ' +
+      "its choices: devices, virtio",
+    ],
+  ],
   ["top level not an object", [1, 2], [": expected an object, got [1,2]"]],
 ];
 
