@@ -1,6 +1,8 @@
 /**
  * KVM's handlers for what an exit asked for, once the exit path (VMX, a TD exit, an SNP
- * VMGEXIT) has brought the request to KVM: the same on every x86 platform.
+ * VMGEXIT) has brought the request to KVM: the same on every x86 platform. (Port and MMIO
+ * device accesses stay inline at each exit path: their in-kernel case is the hottest path
+ * and needs no generator.)
  *
  * @module
  */
@@ -10,18 +12,6 @@ import type { Flow } from "../host/thread.ts";
 import { userspaceExit } from "./userspace.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
-
-/** A port access: an in-kernel device, or a return to the VMM. */
-export function* handlePio(vcpu: Vcpu, vm: Vm, inKernel: boolean): Flow {
-  if (inKernel) vcpu.step(P.KVM_PIO);
-  else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
-}
-
-/** A decoded MMIO access: an in-kernel device, or a return to the VMM. */
-export function* handleMmio(vcpu: Vcpu, vm: Vm, inKernel: boolean): Flow {
-  if (inKernel) vcpu.step(P.KVM_MMIO_DEVICE);
-  else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
-}
 
 /** A TSC-deadline write: KVM arms the vCPU's timer (at the handler's own time). */
 export function* armTscDeadline(vcpu: Vcpu, deadlineCycles: number): Flow {

@@ -29,7 +29,8 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "./platform.ts";
-import { armTscDeadline, emulateIpi, handleMmio, handlePio, notifyVirtio } from "./handlers.ts";
+import { armTscDeadline, emulateIpi, notifyVirtio } from "./handlers.ts";
+import { userspaceExit } from "./userspace.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
 
@@ -106,13 +107,15 @@ class X86Vm implements PlatformVm {
       case INSN.PIO_READ:
       case INSN.PIO_WRITE:
         this.exit(vcpu, EXIT_KIND.PIO);
-        yield* handlePio(vcpu, vm, this.#devicesInKernel);
+        if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
         this.exit(vcpu, EXIT_KIND.MMIO);
         vcpu.step(P.KVM_MMIO_DECODE);
-        yield* handleMmio(vcpu, vm, this.#devicesInKernel);
+        if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
+        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
         break;
       case INSN.MSR_READ:
         this.exit(vcpu, EXIT_KIND.MSR_READ);

@@ -56,13 +56,8 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "../kvm/platform.ts";
-import {
-  armTscDeadline,
-  emulateIpi,
-  handleMmio,
-  handlePio,
-  notifyVirtio,
-} from "../kvm/handlers.ts";
+import { armTscDeadline, emulateIpi, notifyVirtio } from "../kvm/handlers.ts";
+import { userspaceExit } from "../kvm/userspace.ts";
 import type { Vcpu, VcpuHostConfig } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
 import { X86_COMMON_OPERATIONS, X86_COMMON_PRIMITIVES, X86_IO_CHOICES } from "../kvm/x86.ts";
@@ -234,13 +229,15 @@ class SnpVm implements PlatformVm {
       case INSN.PIO_READ:
       case INSN.PIO_WRITE:
         this.#vcExit(vcpu, EXIT_KIND.PIO);
-        yield* handlePio(vcpu, vm, this.#devicesInKernel);
+        if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
         yield* this.#mmioReady(vcpu);
         this.#vcExit(vcpu, EXIT_KIND.MMIO); // the #VC handler decoded it: no emulation in KVM
-        yield* handleMmio(vcpu, vm, this.#devicesInKernel);
+        if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
+        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
         break;
       case INSN.MSR_READ:
       case INSN.MSR_WRITE:

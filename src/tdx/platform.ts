@@ -47,13 +47,8 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "../kvm/platform.ts";
-import {
-  armTscDeadline,
-  emulateIpi,
-  handleMmio,
-  handlePio,
-  notifyVirtio,
-} from "../kvm/handlers.ts";
+import { armTscDeadline, emulateIpi, notifyVirtio } from "../kvm/handlers.ts";
+import { userspaceExit } from "../kvm/userspace.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
 import { X86_COMMON_OPERATIONS, X86_COMMON_PRIMITIVES, X86_IO_CHOICES } from "../kvm/x86.ts";
@@ -163,14 +158,16 @@ class TdxVm implements PlatformVm {
       case INSN.PIO_WRITE:
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.PIO);
-        yield* handlePio(vcpu, vm, this.#devicesInKernel);
+        if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
         yield* this.#mmioReady(vcpu);
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MMIO); // the #VE handler decoded it: no emulation in KVM
-        yield* handleMmio(vcpu, vm, this.#devicesInKernel);
+        if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
+        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
         break;
       case INSN.MSR_READ:
       case INSN.MSR_WRITE:
