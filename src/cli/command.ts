@@ -67,6 +67,8 @@ export interface TimelineRequest {
   fromMs: number;
   toMs: number;
   trace: boolean;
+  /** The window came from --timeline-window (else a scenario's own `timeline` may set it). */
+  windowGiven?: boolean;
 }
 
 /** Reads the timeline flags; undefined when recording is off. */
@@ -104,7 +106,13 @@ export function timelineRequest(
     }
     return undefined;
   }
-  return { maxSpans, fromMs, toMs, trace: values.trace === true };
+  return {
+    maxSpans,
+    fromMs,
+    toMs,
+    trace: values.trace === true,
+    windowGiven: values["timeline-window"] !== undefined,
+  };
 }
 
 /** --json */

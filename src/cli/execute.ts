@@ -30,6 +30,10 @@ export function execute(
   timeline?: TimelineRequest,
 ): Executed {
   const label = `${loaded.scenario.name} / ${design}`;
+  const hint = loaded.scenario.timeline;
+  if (timeline !== undefined && timeline.windowGiven !== true && hint !== undefined) {
+    timeline = { ...timeline, fromMs: hint.fromMs, toMs: hint.toMs };
+  }
   const clockGHz = designSetup(loaded, design).scenario.host.clockGHz;
   const cyclesPerMs = clockGHz * 1e6;
   const progress = progressLine(label, clockGHz);

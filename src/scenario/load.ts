@@ -55,6 +55,8 @@ export interface ResolvedScenario {
   stop: ScenarioSpec["stop"];
   /** Design choices overridden for every design run. */
   choices: Record<string, string>;
+  /** The stretch the timeline records by default, if the scenario names one. */
+  timeline?: { fromMs: number; toMs: number };
 }
 
 /** A loaded scenario, ready to run under any of its designs. */
@@ -194,6 +196,7 @@ export function checkScenario(
       designs: [...designs],
       stop: spec.stop,
       choices: spec.choices,
+      ...(spec.timeline === undefined ? {} : { timeline: spec.timeline }),
     },
   };
 }
@@ -258,6 +261,13 @@ function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
 }
 
 function checkStop(spec: ScenarioSpec, issues: Issue[]): void {
+  if (spec.timeline !== undefined && spec.timeline.toMs <= spec.timeline.fromMs) {
+    issues.push({
+      path: "timeline.toMs",
+      message: `expected a time after timeline.fromMs (${spec.timeline.fromMs} ms), got ` +
+        `${spec.timeline.toMs}`,
+    });
+  }
   if (spec.stop.when !== "workloads-complete") return;
   let any = false;
   spec.guests.forEach((guest, g) => {

@@ -196,6 +196,20 @@ export const SCENARIO_SCHEMA = object({
         "Each must be an option of a choice the design's platform has (`list` shows them).",
     },
   ),
+  timeline: optional(object({
+    fromMs: number({ min: 0, max: 3.6e6, unit: "ms", doc: "Start of the recorded stretch." }),
+    toMs: number({
+      min: 0,
+      exclusiveMin: true,
+      max: 3.6e6,
+      unit: "ms",
+      doc: "End of the recorded stretch.",
+    }),
+  }, {
+    doc: "The stretch of simulated time a report's timeline records unless " +
+      "--timeline-window says otherwise (e.g. around an injected fault); default: from the " +
+      "start until the span limit.",
+  })),
   sweep: optional(object({
     params: array(
       string({

@@ -255,3 +255,33 @@ Deno.test("calibrate --import builds a profile file that scenarios can use", asy
   strictEqual((await cli("calibrate", "--base", "intel-vmx")).code, 2);
   strictEqual((await cli("calibrate", "--import", "README.md")).code, 2);
 });
+
+Deno.test("a scenario's timeline section sets the recorded stretch; --timeline-window overrides it", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/s.json`;
+    Deno.writeTextFileSync(
+      file,
+      JSON.stringify({
+        name: "windowed",
+        guests: [{ vcpus: 1, workloads: [{ kind: "loop", operation: "cpuid", iterations: 5000 }] }],
+        timeline: { fromMs: 0.5, toMs: 1 },
+      }),
+    );
+    const stretch = async (...flags: string[]) => {
+      const { code, out, err } = await cli("run", file, "--out", dir, ...flags);
+      strictEqual(code, 0, err);
+      match(out, /timeline: [\d,]+ spans, /);
+      const report = /report: (\S+)/.exec(out)![1];
+      const info = JSON.parse(Deno.readTextFileSync(`${report}/run-info.json`));
+      return [info.timeline.fromMs, info.timeline.toMs];
+    };
+    deepStrictEqual(await stretch(), [0.5, 1]);
+    deepStrictEqual(await stretch("--timeline-window", "0:0.25"), [0, 0.25]);
+    const bad = JSON.parse(Deno.readTextFileSync(file));
+    bad.timeline = { fromMs: 2, toMs: 1 };
+    Deno.writeTextFileSync(file, JSON.stringify(bad));
+    const { code, out } = await cli("validate", file);
+    strictEqual(code, 1);
+    match(out, /timeline\.toMs: expected a time after timeline\.fromMs \(2 ms\), got 1/);
+  });
+});
