@@ -141,9 +141,18 @@ export class Vcpu extends HostThread {
   raiseIrq(id: number, by?: HostThread, origin: HostThread | undefined = by): void {
     this.pendingIrqs |= 1 << id;
     if (this.timeline !== undefined) this.#flowFrom(FLOW_INTERRUPT, origin);
+    if (this.#mode === GUEST && this.guestIrqsMasked) return;
+    this.#getAttention(by);
+  }
+
+  /**
+   * Makes the vCPU look at what was just asked of it: a running guest is forced out (`by`
+   * pays the kick IPI), a polling vCPU stops polling, a halted one is woken (`by` pays the
+   * wake-up); a vCPU in the host sees it before its next entry anyway.
+   */
+  #getAttention(by: HostThread | undefined): void {
     switch (this.#mode) {
       case GUEST:
-        if (this.guestIrqsMasked) return;
         by?.step(P.KICK_SEND);
         this.#cutShort();
         return;
@@ -180,20 +189,8 @@ export class Vcpu extends HostThread {
    */
   requestHostWork(by: HostThread): void {
     this.hostWork = true;
-    switch (this.#mode) {
-      case GUEST:
-        by.step(P.KICK_SEND);
-        if (this.timeline !== undefined) this.#flowFrom(FLOW_KICK, by);
-        this.#cutShort();
-        return;
-      case POLL:
-        this.#cutShort();
-        return;
-      case BLOCKED:
-        by.step(P.KVM_WAKE);
-        this.#wake.fire();
-        return;
-    }
+    if (this.#mode === GUEST && this.timeline !== undefined) this.#flowFrom(FLOW_KICK, by);
+    this.#getAttention(by);
   }
 
   /** Runs the platform's host work if some was requested (clearing the request first). */

@@ -76,8 +76,10 @@ export function simulate(
   const vms: Vm[] = [];
   let panicked = false;
   const outcomes: OutcomeSink = {
-    record: (atCycles, kind, subject, cause) =>
-      recorder.recordOutcome(atCycles, kind, subject, cause),
+    record: (atCycles, kind, subject, cause) => {
+      // Nothing happens on a panicked host: what its threads did after is not an outcome.
+      if (!panicked) recorder.recordOutcome(atCycles, kind, subject, cause);
+    },
     panic: (atCycles, cause) => {
       if (panicked) return;
       panicked = true;
