@@ -64,13 +64,6 @@ export class Rmp {
     return true;
   }
 
-  /** True when some page of [first, first + count) is assigned. */
-  anyAssigned(first: number, count: number): boolean {
-    for (let page = first; page < first + count; page++) {
-      if ((this.entries[page] & RMP_ASSIGNED) !== 0) return true;
-    }
-    return false;
-  }
 
   /**
    * RMPUPDATE to guest-owned of [first, first + count): one 4 KiB entry, or (with `huge`)
