@@ -64,7 +64,6 @@ export class Rmp {
     return true;
   }
 
-
   /**
    * RMPUPDATE to guest-owned of [first, first + count): one 4 KiB entry, or (with `huge`)
    * the 2 MiB entry of an aligned region. Clears the validated bits.
