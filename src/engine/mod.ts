@@ -23,6 +23,7 @@ export { TimeWeighted } from "./time_weighted.ts";
 export { type ResourceObserver, type ResourceReport, ResourceStats } from "./resource_stats.ts";
 export { FifoServer, Mutex } from "./fifo_server.ts";
 export { RwLock, type RwLockMode } from "./rw_lock.ts";
+export { EXCLUSIVE, IntervalLock, IntervalLockStats, SHARED } from "./interval_lock.ts";
 export { Latch } from "./latch.ts";
 export { Signal } from "./signal.ts";
 export { WaitQueue } from "./wait_queue.ts";

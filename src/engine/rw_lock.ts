@@ -63,6 +63,11 @@ export class RwLock {
     return this.#readers;
   }
 
+  /** Processes waiting for the lock, in either mode (rwlock_needbreak() asks this). */
+  get waiting(): number {
+    return this.#waiting.length;
+  }
+
   /** True while a writer holds the lock. */
   get writerHeld(): boolean {
     return this.#writer;

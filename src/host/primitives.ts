@@ -75,9 +75,14 @@ const CATALOGUE = {
     domain: "tdx-module",
     doc: "A TD exit through the TDX module: save and scrub the TD's state, SEAMRET to KVM.",
   },
+  TDX_ENTER_EPOCH: {
+    domain: "tdx-module",
+    doc: "The start of TDH.VP.ENTER that samples the TD's TLB epoch and counts the vCPU in, " +
+      "under the epoch lock (shared; TDH.MEM.TRACK takes it exclusive).",
+  },
   "SEAMCALL(TDH.VP.ENTER)": {
     domain: "tdx-module",
-    doc: "Enter a TD vCPU: SEAMCALL, restore the TD's state, VM entry.",
+    doc: "Enter a TD vCPU: SEAMCALL, restore the TD's state, VM entry (besides TDX_ENTER_EPOCH).",
   },
   "SEAMCALL(TDH.VP.FLUSH)": {
     domain: "tdx-module",
@@ -85,11 +90,11 @@ const CATALOGUE = {
   },
   "SEAMCALL(TDH.MEM.PAGE.AUG)": {
     domain: "tdx-module",
-    doc: "Add a pending private page to a TD's secure EPT (takes the S-EPT lock).",
+    doc: "Add a pending private page to a TD's secure EPT (locks: src/tdx/module_locks.ts).",
   },
   "SEAMCALL(TDH.MEM.SEPT.ADD)": {
     domain: "tdx-module",
-    doc: "Add a secure-EPT page-table page for a missing level (takes the S-EPT lock).",
+    doc: "Add a secure-EPT page-table page for a missing level (locks: module_locks.ts).",
   },
   "SEAMCALL(TDH.MEM.SEPT.RD)": {
     domain: "tdx-module",
@@ -97,7 +102,7 @@ const CATALOGUE = {
   },
   "SEAMCALL(TDH.MEM.RANGE.BLOCK)": {
     domain: "tdx-module",
-    doc: "Block a private mapping before removing it (takes the S-EPT lock).",
+    doc: "Block a private mapping before removing it (takes the S-EPT tree exclusive).",
   },
   "SEAMCALL(TDH.MEM.TRACK)": {
     domain: "tdx-module",
@@ -105,7 +110,7 @@ const CATALOGUE = {
   },
   "SEAMCALL(TDH.MEM.PAGE.REMOVE)": {
     domain: "tdx-module",
-    doc: "Remove a blocked private page from the TD (takes the S-EPT lock).",
+    doc: "Remove a blocked private page from the TD (locks: module_locks.ts).",
   },
   "SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)": {
     domain: "tdx-module",
@@ -113,18 +118,19 @@ const CATALOGUE = {
   },
   SEAMCALL_BUSY: {
     domain: "tdx-module",
-    doc: "A SEAMCALL that found the S-EPT lock held and returned TDX_OPERAND_BUSY.",
+    doc: "A SEAMCALL (or TD entry) that found an operand's lock held and returned " +
+      "TDX_OPERAND_BUSY naming it.",
   },
-  SEPT_BUSY_RETRY: {
+  SEAMCALL_RETRY: {
     domain: "tdx-module",
     variable: true,
-    doc: "KVM retrying a SEAMCALL that returned TDX_OPERAND_BUSY until the S-EPT lock is " +
-      "free: the pCPU spins through busy SEAMCALLs (one count per contended call).",
+    doc: "KVM retrying a SEAMCALL that returned TDX_OPERAND_BUSY until the operand it named " +
+      "is free: the pCPU spins through busy SEAMCALLs (one count per busy return).",
   },
   TDX_ZERO_STEP: {
     domain: "tdx-module",
-    doc: "The module's zero-step mitigation on a TD entry: it holds the S-EPT lock while it " +
-      "checks the vCPU makes progress.",
+    doc: "The zero-step filter on a TD entry of a vCPU suspected of stepping: it takes the " +
+      "S-EPT tree exclusive and checks the listed GPAs no longer fault.",
   },
   "TDCALL(TDG.VP.VMCALL)": {
     domain: "tdx-module",
@@ -522,6 +528,12 @@ const CATALOGUE = {
     variable: true,
     doc: "A VMM thread waits for another to hand control back (another VTL runs on that " +
       "thread meanwhile).",
+  },
+  WAIT_SEPT_ZAP: {
+    domain: "wait",
+    variable: true,
+    doc: "A TD vCPU held out of the TD while KVM retries a busy S-EPT removal SEAMCALL with " +
+      "every vCPU out (tdh_do_no_vcpus); it spins in KVM's run loop.",
   },
   WAIT_PAUSED: {
     domain: "wait",

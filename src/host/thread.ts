@@ -54,7 +54,8 @@ export class HostThread implements CpuClient {
   /** The guest operation in progress (its steps belong to it), or -1. */
   currentOp = -1;
   readonly sim: Simulator;
-  protected readonly costs: Float64Array;
+  /** Cycles by primitive id (the resolved profile). */
+  readonly costs: Float64Array;
   protected readonly pool: CpuPool;
   /** Primitive of the interruptible activity in progress while yielded, or -1. */
   #openPrim = -1;

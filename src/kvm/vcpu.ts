@@ -154,10 +154,10 @@ export class Vcpu extends HostThread {
     switch (this.#mode) {
       case GUEST:
         by?.step(P.KICK_SEND);
-        this.#cutShort();
+        this.#cutShort(by);
         return;
       case POLL:
-        this.#cutShort();
+        this.#cutShort(by);
         return;
       case BLOCKED:
         by?.step(P.KVM_WAKE);
@@ -179,7 +179,7 @@ export class Vcpu extends HostThread {
     by.step(P.KICK_SEND);
     if (this.timeline !== undefined) this.#flowFrom(FLOW_KICK, by);
     this.#acks.push(ack);
-    this.#cutShort();
+    this.#cutShort(by);
   }
 
   /**
@@ -222,11 +222,16 @@ export class Vcpu extends HostThread {
     if (this.#mode === GUEST) this.#cutShort();
   }
 
-  /** Cuts the current guest or poll stretch short, no earlier than it starts. */
-  #cutShort(): void {
+  /**
+   * Cuts the current guest or poll stretch short, no earlier than it starts nor than the
+   * sender's own time (`by`'s IPI leaves when its steps so far are done: a kicker sending
+   * to many vCPUs reaches the last one last).
+   */
+  #cutShort(by?: HostThread): void {
     if (this.#interrupted) return;
     this.#interrupted = true;
-    this.process!.interrupt(WOKEN, Math.max(0, this.#spendStart - this.sim.now));
+    const at = by === undefined ? this.#spendStart : Math.max(this.#spendStart, by.cursorCycles);
+    this.process!.interrupt(WOKEN, Math.max(0, at - this.sim.now));
   }
 
   // ---- Flows run by the vCPU's own process --------------------------------------------

@@ -20,7 +20,9 @@ const DSTACK = "Dstack-TEE/dstack PR #1220 (Granite Rapids)";
 const ACCEPT_4K_CYCLES = Math.round(8 * 1000 * CLOCK_GHZ);
 
 const TD_EXIT = 2500;
+/** A whole TD entry (estimate), of which the epoch section is TDX_ENTER_EPOCH. */
 const VP_ENTER = 3000;
+const ENTER_EPOCH = 100;
 const ACCEPT = 1000;
 const CALL_BRANCH = 2;
 const MIRROR_READ = 20;
@@ -46,9 +48,15 @@ const costs: Partial<Record<PrimitiveName, CostSpec>> = {
       "worth; with GUEST_VE and TDH.VP.ENTER a #VE CPUID costs ~7k cycles, between VMX's " +
       "1027 and SNP's published #VC + VMGEXIT CPUID (10397, TUM-DSE/CVM_eval)",
   ),
+  TDX_ENTER_EPOCH: estimate(
+    ENTER_EPOCH,
+    "take the TD's epoch lock shared, read the epoch, atomically count the vCPU in, drop the " +
+      "lock (adjust_tlb_tracking_state): a few locked operations on one TDCS cache line",
+  ),
   "SEAMCALL(TDH.VP.ENTER)": estimate(
-    VP_ENTER,
-    "SEAMCALL entry, restoring and checking the TD's state, VM entry: a little above TD_EXIT",
+    VP_ENTER - ENTER_EPOCH,
+    `SEAMCALL entry, restoring and checking the TD's state, VM entry: a ${VP_ENTER}-cycle ` +
+      "entry, a little above TD_EXIT, less its epoch section (TDX_ENTER_EPOCH)",
   ),
   "SEAMCALL(TDH.VP.FLUSH)": estimate(4000, "flush the vCPU's cached state and VMCS from a pCPU"),
   "SEAMCALL(TDH.MEM.PAGE.AUG)": {
@@ -74,8 +82,9 @@ const costs: Partial<Record<PrimitiveName, CostSpec>> = {
   ),
   SEAMCALL_BUSY: estimate(700, "SEAMCALL entry and exit returning TDX_OPERAND_BUSY early"),
   TDX_ZERO_STEP: estimate(
-    20000,
-    "the zero-step mitigation checks the vCPU's progress on entry, holding the S-EPT lock: ~8 us",
+    600,
+    "td_entry_stepping_filter: take the S-EPT tree exclusive, translate each listed GPA (a " +
+      "4-level S-EPT walk, ~4 x 50 cycles; KVM's refault lists one), drop the lock",
   ),
   "TDCALL(TDG.VP.VMCALL)": estimate(500, "TDCALL into the module, which prepares the TD exit"),
   "TDCALL(TDG.MEM.PAGE.ACCEPT)": estimate(ACCEPT, "the module's accept bookkeeping per call"),

@@ -12,10 +12,15 @@
  * - C.4 Accepting private memory: the guest's ACCEPT finds no secure-EPT leaf, the TD
  *   exits, KVM walks its mirror of the S-EPT (or reads it through SEAMCALLs), adds missing
  *   levels (`TDH.MEM.SEPT.ADD`), clears a page and adds it (`TDH.MEM.PAGE.AUG`), and the
- *   module zeroes the page as the ACCEPT completes. A SEAMCALL that finds the per-TD S-EPT
- *   lock held returns TDX_OPERAND_BUSY: KVM retries in the kernel, or re-enters the TD to
- *   refault; repeated entries without progress trigger the module's zero-step mitigation,
- *   which holds the S-EPT lock and so fails other vCPUs' SEAMCALLs.
+ *   module zeroes the page as the ACCEPT completes.
+ * - Module locks: every SEAMCALL, TD entry and ACCEPT takes the locks the module's table
+ *   lists (module_locks.ts, per TD, vCPU and S-EPT/PAMT entry; module 1.5 or 1.0). A
+ *   conflict returns TDX_OPERAND_BUSY naming the operand, and KVM reacts as the design
+ *   says: a fault's AUG/SEPT.ADD is retried in the kernel, or the TD re-entered to refault
+ *   (S11; repeated entries without progress make the module's zero-step filter take the
+ *   S-EPT tree exclusive on each entry); a busy BLOCK/TRACK/REMOVE holds every vCPU out of
+ *   the TD, kicks them out and retries (tdh_do_no_vcpus), or spins; a busy entry goes
+ *   around KVM's run loop and enters again.
  * - C.5 Reads of the S-EPT come from KVM's mirror copy, or through `TDH.MEM.SEPT.RD`.
  * - C.6 MapGPA converts 2 MiB at a time (through userspace, or in KVM):
  *   KVM_SET_MEMORY_ATTRIBUTES under slots_lock, then, for private to shared, each private
@@ -52,7 +57,9 @@ import { userspaceExit } from "../kvm/userspace.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
 import { X86_COMMON_OPERATIONS, X86_COMMON_PRIMITIVES, X86_IO_CHOICES } from "../kvm/x86.ts";
-import type { ResourceStats, RwLockMode } from "../engine/mod.ts";
+import { Latch, type ResourceStats } from "../engine/mod.ts";
+import { LEAF, type TdxModule } from "./module.ts";
+import { LEAVES, type ModuleVersion } from "./module_locks.ts";
 import { TdState } from "./td.ts";
 
 /**
@@ -61,12 +68,6 @@ import { TdState } from "./td.ts";
  * vcpu_enter_guest(); it scales the C.7 dispatch cost.
  */
 export const CALLS_PER_EXIT = 6;
-
-/**
- * Entries without progress after which the module's zero-step mitigation engages.
- * Estimate: flows.md C.4 step 4 names the mechanism, not its threshold.
- */
-export const ZERO_STEP_THRESHOLD = 6;
 
 /** Levels KVM walks to find a leaf (4 for a 4 KiB leaf, 3 for a 2 MiB one). */
 const WALK_4K = 4;
@@ -80,44 +81,69 @@ const TD_REASONS = (() => {
   return table;
 })();
 
+/** KVM's reaction when a SEAMCALL of a fault or a removal returns TDX_OPERAND_BUSY. */
+const RETRY = 0; // retry in KVM until it gets through
+const RETURN = 1; // give up: the caller re-enters the TD to refault
+const NO_VCPUS = 2; // hold every vCPU out of the TD, kick them all out, retry (tdh_do_no_vcpus)
+
+const ENTER = LEAF["TDH.VP.ENTER"];
+const FLUSH = LEAF["TDH.VP.FLUSH"];
+const AUG = LEAF["TDH.MEM.PAGE.AUG"];
+const SEPT_ADD = LEAF["TDH.MEM.SEPT.ADD"];
+const SEPT_RD = LEAF["TDH.MEM.SEPT.RD"];
+const BLOCK = LEAF["TDH.MEM.RANGE.BLOCK"];
+const TRACK = LEAF["TDH.MEM.TRACK"];
+const REMOVE = LEAF["TDH.MEM.PAGE.REMOVE"];
+const WBINVD = LEAF["TDH.PHYMEM.PAGE.WBINVD"];
+const ACCEPT = LEAF["TDG.MEM.PAGE.ACCEPT"];
+
 /** A TD's flows. */
 class TdxVm implements PlatformVm {
   readonly #vm: Vm;
   readonly #td: TdState;
+  readonly #module: TdxModule | undefined;
+  readonly #costs: Float64Array;
   readonly #mirror: boolean;
-  readonly #localRetry: boolean;
+  readonly #faultBusy: number;
+  readonly #zapBusy: number;
   readonly #mapGpaInKernel: boolean;
   readonly #batchedZap: boolean;
   readonly #callPrim: number;
   readonly #huge: boolean;
-  readonly #septLocked: boolean;
   readonly #devicesInKernel: boolean;
   readonly #notifyOnVcpuThread: boolean;
-  /** vCPU whose entry the zero-step mitigation holds the S-EPT lock for (-1: none). */
-  #zeroStepHolder = -1;
+  readonly #others: Vcpu[][];
   /** The TD's MMIO region has its #VE mapping (after the first access). */
   #mmioInstalled = false;
 
   constructor(vm: Vm, choices: Record<string, string>) {
     this.#vm = vm;
-    const sim = vm.vcpus[0].sim;
-    this.#td = new TdState(sim, vm.name, vm.memory, vm.vcpus.length);
+    const locks = choices["module-locks"];
+    this.#td = new TdState(
+      vm.name,
+      vm.memory,
+      vm.vcpus.length,
+      locks === "none" ? undefined : locks as ModuleVersion,
+    );
+    this.#module = this.#td.module;
+    this.#costs = vm.vcpus[0].costs;
     this.#mirror = choices["sept-reads"] === "mirror";
-    this.#localRetry = choices["fault-retry"] === "local";
+    this.#faultBusy = choices["fault-retry"] === "local" ? RETRY : RETURN;
+    this.#zapBusy = choices["zap-busy"] === "kick-all" ? NO_VCPUS : RETRY;
     this.#mapGpaInKernel = choices.mapgpa === "kernel";
     this.#batchedZap = choices["private-zap"] === "batched";
     this.#callPrim = choices.dispatch === "ops-table" ? P.KVM_CALL_INDIRECT : P.KVM_CALL_BRANCH;
     this.#huge = choices["private-page-size"] === "2M";
-    this.#septLocked = choices["sept-lock"] === "per-td";
     this.#devicesInKernel = choices.devices === "kernel";
     this.#notifyOnVcpuThread = choices.virtio === "vmm-vcpu";
+    this.#others = vm.vcpus.map((vcpu) => vm.vcpus.filter((other) => other !== vcpu));
     // A TD's memory starts private and unaccepted; its I/O goes through bounce buffers.
     vm.memory.pageFlags.fill(PAGE_PRIVATE);
     vm.bounceBuffers = true;
   }
 
   resources(): ResourceStats[] {
-    return [this.#td.septLock.stats];
+    return this.#module?.resources() ?? [];
   }
 
   /** A TD exit (after the guest's TDCALL, for the exits a TDVMCALL causes). */
@@ -127,18 +153,47 @@ class TdxVm implements PlatformVm {
       vcpu.step(P["TDCALL(TDG.VP.VMCALL)"]);
     }
     vcpu.step(P.TD_EXIT);
+    this.#module?.exitGuest(vcpu.index, vcpu.cursorCycles); // drops what the entry held
     vcpu.step(P.KVM_EXIT_DISPATCH);
     vcpu.stepTimes(this.#callPrim, CALLS_PER_EXIT);
   }
 
-  /** TDH.VP.ENTER, flushing the vCPU from its previous pCPU if it moved. */
+  /**
+   * TDH.VP.ENTER, flushing the vCPU from its previous pCPU if it moved. The entry takes
+   * the module's locks (its TDVPR and the TDR for the guest's run, the TLB epoch briefly,
+   * the S-EPT tree while the zero-step filter runs); when one is busy the entry returns
+   * TDX_OPERAND_BUSY and KVM goes around its run loop and enters again (tdx_vcpu_run's
+   * EXIT_FASTPATH_EXIT_HANDLED), spinning until the operand is free.
+   */
   enter(vcpu: Vcpu): void {
-    const last = this.#td.lastCpu[vcpu.index];
+    const i = vcpu.index;
+    const last = this.#td.lastCpu[i];
     if (last >= 0 && last !== vcpu.cpuId) {
       vcpu.step(P.KICK_SEND); // an IPI to the old pCPU, which runs TDH.VP.FLUSH
-      vcpu.step(P["SEAMCALL(TDH.VP.FLUSH)"]);
+      this.#spinCall(vcpu, FLUSH, P["SEAMCALL(TDH.VP.FLUSH)"], 0, 0);
     }
-    this.#td.lastCpu[vcpu.index] = vcpu.cpuId;
+    this.#td.lastCpu[i] = vcpu.cpuId;
+    const module = this.#module;
+    const costs = this.#costs;
+    const stepping = this.#td.stepping(i);
+    const epoch = costs[P.TDX_ENTER_EPOCH];
+    const filter = stepping ? costs[P.TDX_ZERO_STEP] : 0;
+    const total = epoch + filter + costs[P["SEAMCALL(TDH.VP.ENTER)"]];
+    if (module !== undefined) {
+      const spans = { epochCycles: epoch, steppingCycles: filter };
+      for (let busySince = -1;;) {
+        const start = vcpu.cursorCycles;
+        if (module.tryCall(ENTER, i, 0, 0, start, start + total, vcpu.sim.now, spans, stepping)) {
+          if (busySince >= 0) this.#lockOf(module.busyOperand)?.stats.retried(start - busySince);
+          break;
+        }
+        if (busySince < 0) busySince = start;
+        vcpu.step(P.SEAMCALL_BUSY);
+        this.#spinUntil(vcpu, module.busyUntil, "TDH.VP.ENTER");
+      }
+    }
+    vcpu.step(P.TDX_ENTER_EPOCH);
+    if (stepping) vcpu.step(P.TDX_ZERO_STEP);
     vcpu.step(P["SEAMCALL(TDH.VP.ENTER)"]);
   }
 
@@ -209,8 +264,26 @@ class TdxVm implements PlatformVm {
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
     }
+    yield* this.#reenter(vcpu);
+  }
+
+  /**
+   * KVM's checks before every TD entry: held out while a busy S-EPT removal is retried
+   * (KVM asks through host work), a reschedule point, then TDH.VP.ENTER.
+   */
+  *#reenter(vcpu: Vcpu): Flow {
+    if (vcpu.hostWork) {
+      vcpu.hostWork = false;
+      yield* this.hostWork(vcpu);
+    }
     if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
+  }
+
+  /** A vCPU that would enter while KVM holds every vCPU out of the TD spins until it may. */
+  *hostWork(vcpu: Vcpu): Flow {
+    const gate = this.#td.entryGate;
+    if (gate !== undefined) yield* vcpu.waitOn(gate, P.WAIT_SEPT_ZAP);
   }
 
   /** The first MMIO access of the TD exits so KVM can map the region to raise #VE. */
@@ -219,8 +292,7 @@ class TdxVm implements PlatformVm {
     this.#mmioInstalled = true;
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     vcpu.step(P.KVM_MMU_FAULT);
-    if (vcpu.needResched) yield* vcpu.preempt();
-    vcpu.enter();
+    yield* this.#reenter(vcpu);
   }
 
   /** A data access: shared pages fault in normally; unaccepted private ones are accepted. */
@@ -239,7 +311,7 @@ class TdxVm implements PlatformVm {
   /** TDG.MEM.PAGE.ACCEPT of one 4 KiB page (C.4). */
   *#accept4k(vcpu: Vcpu, page: number): Flow {
     const memory = this.#vm.memory;
-    vcpu.step(P["TDCALL(TDG.MEM.PAGE.ACCEPT)"]);
+    yield* this.#acceptCall(vcpu, page, 0);
     if ((memory.pageFlags[page] & PAGE_ACCEPTED) !== 0) return; // already accepted
     while (!memory.isMapped(page)) yield* this.#privateFault(vcpu, page, false);
     vcpu.step(P.TDX_PAGE_ZERO);
@@ -251,7 +323,7 @@ class TdxVm implements PlatformVm {
     const memory = this.#vm.memory;
     const first = chunk * PAGES_PER_2M;
     const last = Math.min(first + PAGES_PER_2M, memory.pages);
-    vcpu.step(P["TDCALL(TDG.MEM.PAGE.ACCEPT)"]);
+    yield* this.#acceptCall(vcpu, first, 1);
     if (this.#huge && !this.#has4kLeaves(first, last)) {
       while (!memory.isMapped(first)) yield* this.#privateFault(vcpu, first, true);
       for (let page = first; page < last; page++) {
@@ -267,6 +339,32 @@ class TdxVm implements PlatformVm {
     for (let page = first; page < last; page++) yield* this.#accept4k(vcpu, page);
   }
 
+  /**
+   * The guest's TDCALL(TDG.MEM.PAGE.ACCEPT) on the S-EPT entry of `page` at `level`: it
+   * takes the entry's lock on the TD's side, so it fails while KVM holds the entry or a
+   * KVM attempt on it is pending (host priority); the guest then tries again.
+   */
+  *#acceptCall(vcpu: Vcpu, page: number, level: number): Flow {
+    const prim = P["TDCALL(TDG.MEM.PAGE.ACCEPT)"];
+    const module = this.#module;
+    if (module === undefined) {
+      vcpu.step(prim);
+      return;
+    }
+    const cycles = this.#costs[prim];
+    for (;;) {
+      const start = vcpu.cursorCycles;
+      if (module.tryCall(ACCEPT, vcpu.index, page, level, start, start + cycles, vcpu.sim.now)) {
+        vcpu.step(prim);
+        return;
+      }
+      vcpu.step(prim); // the TDCALL ran and returned TDX_OPERAND_BUSY
+      const wait = module.busyUntil - vcpu.cursorCycles;
+      if (wait > 0) vcpu.stepCycles(P.GUEST, wait);
+      if (vcpu.lagCycles > 0) yield vcpu.lagCycles; // let KVM's attempt get its turn
+    }
+  }
+
   /** True when part of [first, last) is already mapped by 4 KiB leaves (no 2 MiB leaf fits). */
   #has4kLeaves(first: number, last: number): boolean {
     const memory = this.#vm.memory;
@@ -278,28 +376,31 @@ class TdxVm implements PlatformVm {
   /**
    * A private-page fault (C.4): exit, walk, add missing levels, clear and AUG the leaf,
    * enter. On TDX_OPERAND_BUSY with re-enter-and-refault, returns after re-entering
-   * without mapping the page (the caller's ACCEPT faults again).
+   * without mapping the page (the caller's ACCEPT faults again, and the module counts the
+   * entry without progress toward its zero-step mitigation).
    */
   *#privateFault(vcpu: Vcpu, page: number, huge: boolean): Flow {
     const vm = this.#vm;
     const memory = vm.memory;
+    const td = this.#td;
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     vcpu.step(P.KVM_MMU_FAULT);
     yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     let mapped = memory.isMapped(page); // another vCPU may have mapped it meanwhile
     if (!mapped) {
-      yield* this.#walk(vcpu, huge ? WALK_2M : WALK_4K);
-      const missing = this.#td.missingTables(page, huge);
+      yield* this.#walk(vcpu, page, huge ? WALK_2M : WALK_4K);
+      const missing = td.missingTables(page, huge);
       let ok = true;
-      for (let level = 0; level < missing && ok; level++) {
+      for (let level = 3; level >= 1 && ok; level--) {
+        if ((missing & (1 << level)) === 0) continue;
         vcpu.step(P.PAGE_ALLOC);
-        ok = yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.SEPT.ADD)"], this.#localRetry);
+        ok = yield* this.#call(vcpu, SEPT_ADD, P["SEAMCALL(TDH.MEM.SEPT.ADD)"], page, level);
       }
       if (ok) {
-        this.#td.addTables(page, huge);
+        td.addTables(page, huge);
         vcpu.step(P.PAGE_ALLOC);
         vcpu.stepTimes(P.PAGE_CLEAR, huge ? PAGES_PER_2M : 1);
-        ok = yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.PAGE.AUG)"], this.#localRetry);
+        ok = yield* this.#call(vcpu, AUG, P["SEAMCALL(TDH.MEM.PAGE.AUG)"], page, huge ? 1 : 0);
       }
       if (ok) {
         if (huge) memory.map2m(page);
@@ -309,75 +410,142 @@ class TdxVm implements PlatformVm {
     }
     if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
     vm.mmuLock.read.release();
-    if (vcpu.needResched) yield* vcpu.preempt();
-    if (mapped) {
-      this.#td.noProgress[vcpu.index] = 0;
-      if (this.#zeroStepHolder === vcpu.index) {
-        this.#zeroStepHolder = -1; // the vCPU made progress: the module lets go
-        this.#td.septLock.write.release();
-      }
-    } else if (++this.#td.noProgress[vcpu.index] >= ZERO_STEP_THRESHOLD) {
-      // Re-entered without progress too often: on this entry the module's zero-step
-      // mitigation takes the S-EPT lock and holds it until the vCPU's fault is resolved,
-      // so every other vCPU's AUG and SEPT.ADD fails busy meanwhile.
-      this.#td.noProgress[vcpu.index] = 0;
-      yield* this.#takeSeptLock(vcpu, this.#td.septLock.write);
-      vcpu.step(P.TDX_ZERO_STEP);
-      this.#zeroStepHolder = vcpu.index;
-    }
-    vcpu.enter();
+    if (mapped) td.progressed(vcpu.index);
+    else td.noteNoProgress(vcpu.index, page); // the guest will retry the same ACCEPT
+    yield* this.#reenter(vcpu);
   }
 
   /**
    * Reads the levels of one S-EPT walk (C.5): from the mirror, or through SEAMCALLs, each
-   * taking the S-EPT lock shared (so they fail busy while another vCPU changes the tree).
+   * taking the S-EPT tree shared and the entry it reads, retried in KVM when busy.
    */
-  *#walk(vcpu: Vcpu, levels: number): Flow {
+  *#walk(vcpu: Vcpu, page: number, levels: number): Flow {
     if (this.#mirror) {
       vcpu.stepTimes(P.KVM_MIRROR_READ, levels);
       return;
     }
-    for (let level = 0; level < levels; level++) {
-      yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.SEPT.RD)"], true, true);
+    const top = WALK_4K - 1;
+    for (let level = top; level > top - levels; level--) {
+      yield* this.#callWith(vcpu, SEPT_RD, P["SEAMCALL(TDH.MEM.SEPT.RD)"], page, level, RETRY);
     }
   }
 
+  /** A SEAMCALL of the fault path, with KVM's reaction to BUSY as the design chose. */
+  #call(vcpu: Vcpu, leaf: number, prim: number, page: number, level: number): Flow<boolean> {
+    return this.#callWith(vcpu, leaf, prim, page, level, this.#faultBusy);
+  }
+
   /**
-   * A SEAMCALL that takes the TD's S-EPT lock (exclusive, or `shared`) for its duration.
-   * Busy (the lock is held): TDX_OPERAND_BUSY costs a short SEAMCALL and, with `retry`,
-   * KVM retries until the call gets through; without, returns false for the caller to
-   * re-enter and refault.
+   * A SEAMCALL on `page`'s S-EPT entry at `level`, at the simulator's time. Takes the
+   * module's locks for the call's duration or returns TDX_OPERAND_BUSY (SEAMCALL_BUSY);
+   * then, as `reaction` says, KVM retries until the operand is free (SEAMCALL_RETRY),
+   * gives up (returns false), or holds every vCPU out of the TD, kicks them out of guest
+   * mode and retries (tdh_do_no_vcpus).
    */
-  *#septCall(vcpu: Vcpu, prim: number, retry: boolean, shared = false): Flow<boolean> {
-    if (!this.#septLocked || this.#zeroStepHolder === vcpu.index) {
+  *#callWith(
+    vcpu: Vcpu,
+    leaf: number,
+    prim: number,
+    page: number,
+    level: number,
+    reaction: number,
+  ): Flow<boolean> {
+    const module = this.#module;
+    if (module === undefined) {
       vcpu.step(prim);
       return true;
     }
-    const mode = shared ? this.#td.septLock.read : this.#td.septLock.write;
-    if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-    if (!mode.tryAcquire(vcpu.process)) {
-      if (!retry) {
-        vcpu.step(P.SEAMCALL_BUSY);
-        return false;
-      }
-      yield* this.#takeSeptLock(vcpu, mode);
+    if (vcpu.lagCycles > 0) yield vcpu.lagCycles; // try in time order with the other vCPUs
+    const cycles = this.#costs[prim];
+    let start = vcpu.cursorCycles;
+    if (module.tryCall(leaf, vcpu.index, page, level, start, start + cycles, vcpu.sim.now)) {
+      vcpu.step(prim);
+      return true;
     }
+    vcpu.step(P.SEAMCALL_BUSY);
+    if (reaction === RETURN) return false;
+    const busySince = start;
+    if (reaction === NO_VCPUS) yield* this.#holdVcpusOut(vcpu);
+    for (;;) {
+      start = vcpu.cursorCycles;
+      if (module.tryCall(leaf, vcpu.index, page, level, start, start + cycles, vcpu.sim.now)) {
+        break;
+      }
+      this.#spinUntil(vcpu, module.busyUntil, LEAVES[leaf]);
+      if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
+    }
+    this.#lockOf(module.busyOperand)?.stats.retried(start - busySince);
     vcpu.step(prim);
-    if (vcpu.lagCycles > 0) yield vcpu.lagCycles; // hold the lock for the call's duration
-    mode.release();
+    if (reaction === NO_VCPUS) this.#letVcpusIn();
     return true;
   }
 
   /**
-   * Retries a busy SEAMCALL until it gets `mode` of the S-EPT lock. The spinning is
-   * simulated as a queued wait (one event, not one per retry) charged to SEPT_BUSY_RETRY,
-   * after the first busy return.
+   * A SEAMCALL that KVM retries in place until it gets through, without yielding (the
+   * entry path, which is not a generator): it spins until the busy operand is free.
    */
-  *#takeSeptLock(vcpu: Vcpu, mode: RwLockMode): Flow {
-    if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-    if (mode.tryAcquire(vcpu.process)) return;
-    vcpu.step(P.SEAMCALL_BUSY);
-    yield* vcpu.waitOn(mode, P.SEPT_BUSY_RETRY);
+  #spinCall(vcpu: Vcpu, leaf: number, prim: number, page: number, level: number): void {
+    const module = this.#module;
+    if (module !== undefined) {
+      const cycles = this.#costs[prim];
+      for (;;) {
+        const start = vcpu.cursorCycles;
+        if (module.tryCall(leaf, vcpu.index, page, level, start, start + cycles, vcpu.sim.now)) {
+          break;
+        }
+        vcpu.step(P.SEAMCALL_BUSY);
+        this.#spinUntil(vcpu, module.busyUntil, LEAVES[leaf]);
+      }
+    }
+    vcpu.step(prim);
+  }
+
+  /** KVM spins (retrying the SEAMCALL) until `untilCycles`, when the busy operand is free. */
+  #spinUntil(vcpu: Vcpu, untilCycles: number, leaf: string): void {
+    if (untilCycles === Infinity) {
+      throw new Error(
+        `${vcpu.name}: ${leaf} met ${this.#module!.busyOperand} held while a vCPU runs; ` +
+          "KVM never issues it then",
+      );
+    }
+    const wait = untilCycles - vcpu.cursorCycles;
+    if (wait > 0) vcpu.stepCycles(P.SEAMCALL_RETRY, wait);
+  }
+
+  /** The TD-wide lock of `operand`, for statistics (per-page operands report together). */
+  #lockOf(operand: string): { stats: { retried(cycles: number): void } } | undefined {
+    const module = this.#module!;
+    switch (operand) {
+      case "TDR":
+      case "OP_STATE":
+      case "SEPT_TREE":
+      case "TD_EPOCH":
+        return module.tdLocks[operand];
+      case "SEPT_ENTRY":
+        return module.septEntries;
+      case "PAMT_ENTRY":
+        return module.pamtEntries;
+      default:
+        return module.tdvpr[0];
+    }
+  }
+
+  /**
+   * tdh_do_no_vcpus: no vCPU may enter the TD until the retry is done, and every vCPU in
+   * guest mode is kicked out (KVM_REQ_OUTSIDE_GUEST_MODE), so no TD entry or TDCALL holds
+   * what the retried SEAMCALL needs.
+   */
+  *#holdVcpusOut(vcpu: Vcpu): Flow {
+    this.#td.entryGate = new Latch(1);
+    const others = this.#others[vcpu.index];
+    for (const other of others) other.hostWork = true; // checked before each entry
+    yield* kickAndWait(others, vcpu);
+  }
+
+  #letVcpusIn(): void {
+    const gate = this.#td.entryGate!;
+    this.#td.entryGate = undefined;
+    gate.countDown();
   }
 
   /** A fault on a shared page: the normal EPT path. */
@@ -395,8 +563,7 @@ class TdxVm implements PlatformVm {
       yield vcpu.lagCycles;
     }
     vm.mmuLock.read.release();
-    if (vcpu.needResched) yield* vcpu.preempt();
-    vcpu.enter();
+    yield* this.#reenter(vcpu);
   }
 
   /** MapGPA of one 2 MiB chunk (C.6): through userspace, or handled in KVM. */
@@ -423,7 +590,7 @@ class TdxVm implements PlatformVm {
     vcpu.step(P.KVM_SET_ATTRIBUTES);
     vcpu.stepTimes(P.XA_OP, last - first);
     yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
-    const others = vm.vcpus.filter((other) => other !== vcpu);
+    const others = this.#others[vcpu.index];
     if (toShared) {
       yield* this.#zapPrivate(vcpu, first, last, others);
     } else {
@@ -446,7 +613,8 @@ class TdxVm implements PlatformVm {
   /**
    * Removes the private leaves of [first, last) (C.6): per leaf BLOCK, TRACK with an IPI
    * round to the running vCPUs, REMOVE, WBINVD and clear; or, batched, every BLOCK, one
-   * TRACK and IPI round, then the removals.
+   * TRACK and IPI round, then the removals. Between leaves KVM lets waiting faults have
+   * mmu_lock (tdp_mmu_zap_leafs yields when rwlock_needbreak()).
    */
   *#zapPrivate(vcpu: Vcpu, first: number, last: number, others: Vcpu[]): Flow {
     const memory = this.#vm.memory;
@@ -460,33 +628,62 @@ class TdxVm implements PlatformVm {
     }
     if (leaves.length === 0) return;
     if (this.#batchedZap) {
-      for (const [, pages] of leaves) {
-        yield* this.#walk(vcpu, pages > 1 ? WALK_2M : WALK_4K);
-        yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.RANGE.BLOCK)"], true);
-      }
+      for (const [page, pages] of leaves) yield* this.#block(vcpu, page, pages);
       yield* this.#track(vcpu, others);
-      for (const [, pages] of leaves) yield* this.#remove(vcpu, pages);
+      for (const [page, pages] of leaves) {
+        yield* this.#remove(vcpu, page, pages);
+        yield* this.#yieldMmuLock(vcpu);
+      }
       return;
     }
-    for (const [, pages] of leaves) {
-      yield* this.#walk(vcpu, pages > 1 ? WALK_2M : WALK_4K);
-      yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.RANGE.BLOCK)"], true);
+    for (const [page, pages] of leaves) {
+      yield* this.#block(vcpu, page, pages);
       yield* this.#track(vcpu, others);
-      yield* this.#remove(vcpu, pages);
+      yield* this.#remove(vcpu, page, pages);
+      yield* this.#yieldMmuLock(vcpu);
     }
+  }
+
+  /** The mirror walk to a private leaf, then TDH.MEM.RANGE.BLOCK on it. */
+  *#block(vcpu: Vcpu, page: number, pages: number): Flow {
+    yield* this.#walk(vcpu, page, pages > 1 ? WALK_2M : WALK_4K);
+    const level = pages > 1 ? 1 : 0;
+    yield* this.#callWith(
+      vcpu,
+      BLOCK,
+      P["SEAMCALL(TDH.MEM.RANGE.BLOCK)"],
+      page,
+      level,
+      this.#zapBusy,
+    );
   }
 
   /** TDH.MEM.TRACK, then an IPI round: every running vCPU exits before pages go. */
   *#track(vcpu: Vcpu, others: Vcpu[]): Flow {
-    vcpu.step(P["SEAMCALL(TDH.MEM.TRACK)"]);
+    yield* this.#callWith(vcpu, TRACK, P["SEAMCALL(TDH.MEM.TRACK)"], 0, 0, this.#zapBusy);
     yield* kickAndWait(others, vcpu);
   }
 
-  /** Removes a blocked leaf of `pages` 4 KiB pages: REMOVE, WBINVD and clear each page. */
-  *#remove(vcpu: Vcpu, pages: number): Flow {
-    yield* this.#septCall(vcpu, P["SEAMCALL(TDH.MEM.PAGE.REMOVE)"], true);
-    vcpu.stepTimes(P["SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)"], pages);
+  /** Removes a blocked leaf of `pages` 4 KiB pages: REMOVE, then WBINVD and clear each page. */
+  *#remove(vcpu: Vcpu, page: number, pages: number): Flow {
+    const level = pages > 1 ? 1 : 0;
+    const remove = P["SEAMCALL(TDH.MEM.PAGE.REMOVE)"];
+    yield* this.#callWith(vcpu, REMOVE, remove, page, level, this.#zapBusy);
+    const wbinvd = P["SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)"];
+    for (let at = page; at < page + pages; at++) {
+      yield* this.#callWith(vcpu, WBINVD, wbinvd, at, 0, RETRY);
+    }
     vcpu.stepTimes(P.PAGE_CLEAR, pages);
+  }
+
+  /** Drops and retakes mmu_lock for writing if someone waits for it (fair: they go first). */
+  *#yieldMmuLock(vcpu: Vcpu): Flow {
+    const lock = this.#vm.mmuLock;
+    if (lock.waiting === 0) return;
+    if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
+    if (lock.waiting === 0) return;
+    lock.write.release();
+    yield* vcpu.waitOn(lock.write, P.WAIT_MMU_LOCK);
   }
 }
 
@@ -541,11 +738,21 @@ const CHOICES: readonly ChoiceSpec[] = [
     },
   },
   {
-    id: "sept-lock",
-    doc: "The module's per-TD secure-EPT lock (a what-if knob, not a real design choice)",
+    id: "zap-busy",
+    doc: "What KVM does when BLOCK, TRACK or REMOVE of a private zap returns TDX_OPERAND_BUSY",
     options: {
-      "per-td": "AUG, SEPT.ADD, BLOCK and REMOVE serialize per TD, as the module does",
-      none: "an idealized module whose S-EPT changes never contend",
+      "kick-all": "hold every vCPU out of the TD, kick them out of guest mode, retry once " +
+        "(tdh_do_no_vcpus, upstream)",
+      retry: "retry the SEAMCALL in KVM until it gets through (the early TDX patch series)",
+    },
+  },
+  {
+    id: "module-locks",
+    doc: "The TDX module's locking (src/tdx/module_locks.ts); `none` is a what-if, not a module",
+    options: {
+      "1.5": "TDX module 1.5/2.0: S-EPT changes take the tree shared and a lock per entry",
+      "1.0": "TDX module 1.0: AUG, SEPT.ADD, BLOCK and REMOVE take the S-EPT tree exclusive",
+      none: "an idealized module whose locks never contend",
     },
   },
   ...X86_IO_CHOICES,
@@ -565,8 +772,10 @@ const PRIMITIVES: readonly PrimitiveName[] = [
   "SEAMCALL(TDH.MEM.PAGE.REMOVE)",
   "SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)",
   "SEAMCALL_BUSY",
-  "SEPT_BUSY_RETRY",
+  "SEAMCALL_RETRY",
+  "TDX_ENTER_EPOCH",
   "TDX_ZERO_STEP",
+  "WAIT_SEPT_ZAP",
   "TDCALL(TDG.VP.VMCALL)",
   "TDCALL(TDG.MEM.PAGE.ACCEPT)",
   "TDX_PAGE_ZERO",
@@ -606,7 +815,8 @@ const UPSTREAM: Record<string, string> = {
   "private-zap": "per-leaf",
   dispatch: "branch",
   "private-page-size": "4K",
-  "sept-lock": "per-td",
+  "zap-busy": "kick-all",
+  "module-locks": "1.5",
   devices: "kernel",
   virtio: "vhost",
 };
@@ -650,7 +860,16 @@ export const TDX_DESIGNS: readonly DesignSpec[] = [
     devices: "vmm",
     virtio: "vmm",
   }),
-  variant("tdx.no-sept-lock", "what-if: a module whose S-EPT changes never contend", [], {
-    "sept-lock": "none",
+  variant(
+    "tdx.module-1.0",
+    "upstream KVM on a TDX 1.0 module: S-EPT changes take the S-EPT tree exclusive",
+    [],
+    { "module-locks": "1.0" },
+  ),
+  variant("tdx.zap-retry", "upstream, but a busy private-zap SEAMCALL is retried in place", [], {
+    "zap-busy": "retry",
+  }),
+  variant("tdx.no-module-locks", "what-if: a TDX module whose locks never contend", [], {
+    "module-locks": "none",
   }),
 ];
