@@ -115,6 +115,8 @@ class TdxVm implements PlatformVm {
   readonly #others: Vcpu[][];
   /** The TD's MMIO region has its #VE mapping (after the first access). */
   #mmioInstalled = false;
+  /** Sub-steps of the TD entry in progress (reused: entries are the hot path). */
+  readonly #spans = { epochCycles: 0, steppingCycles: 0 };
 
   constructor(vm: Vm, choices: Record<string, string>) {
     this.#vm = vm;
@@ -180,7 +182,9 @@ class TdxVm implements PlatformVm {
     const filter = stepping ? costs[P.TDX_ZERO_STEP] : 0;
     const total = epoch + filter + costs[P["SEAMCALL(TDH.VP.ENTER)"]];
     if (module !== undefined) {
-      const spans = { epochCycles: epoch, steppingCycles: filter };
+      const spans = this.#spans;
+      spans.epochCycles = epoch;
+      spans.steppingCycles = filter;
       for (let busySince = -1;;) {
         const start = vcpu.cursorCycles;
         if (module.tryCall(ENTER, i, 0, 0, start, start + total, vcpu.sim.now, spans, stepping)) {
@@ -264,7 +268,13 @@ class TdxVm implements PlatformVm {
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
     }
-    yield* this.#reenter(vcpu);
+    // #reenter written out: this is every TDVMCALL's path, and a generator per exit costs.
+    if (vcpu.hostWork) {
+      vcpu.hostWork = false;
+      yield* this.hostWork(vcpu);
+    }
+    if (vcpu.needResched) yield* vcpu.preempt();
+    vcpu.enter();
   }
 
   /**
