@@ -73,11 +73,25 @@ export class Rng {
     return Math.round(this.exponential(mean));
   }
 
+  /**
+   * A log-normally distributed integer with the given median and 99th percentile (p99 ≥
+   * median), for latencies with a tail: median × e^(σz), z standard normal (Box-Muller).
+   */
+  logNormalInt(median: number, p99: number): number {
+    if (!(p99 > median)) return Math.round(median);
+    const sigma = Math.log(p99 / median) / Z_99;
+    const z = Math.sqrt(-2 * Math.log(1 - this.float())) * Math.cos(2 * Math.PI * this.float());
+    return Math.round(median * Math.exp(sigma * z));
+  }
+
   /** True with probability `p`. */
   chance(p: number): boolean {
     return this.float() < p;
   }
 }
+
+/** The standard normal distribution's 99th percentile. */
+const Z_99 = 2.3263478740408408;
 
 /** Derives independent {@linkcode Rng} streams from one run seed. */
 export class RngStreams {

@@ -6,11 +6,25 @@
  * overcommitted host time-slices like a round-robin scheduler instead of running threads
  * to completion.
  *
+ * Where a thread runs follows Linux's wake-up placement (select_idle_sibling): its previous
+ * pCPU if that is idle, else another idle one, else a pCPU whose thread is just blocking
+ * (a direct switch), else the queue. Each grant says what the thread finds there — how long
+ * the pCPU had been idle (so which idle state it must leave) and who ran there before (so
+ * whether caches are cold and, with mitigations, whether KVM must issue an IBPB) — and the
+ * thread charges the scheduler's costs from that (HostThread.takeCpu).
+ *
  * @module
  */
 
-import { PRIORITY_URGENT, type Process, ResourceStats, type Simulator } from "../engine/mod.ts";
+import {
+  PRIORITY_URGENT,
+  type Process,
+  ResourceStats,
+  type Rng,
+  type Simulator,
+} from "../engine/mod.ts";
 import type { Timeline } from "../report/timeline.ts";
+import type { IdleState } from "./profile.ts";
 
 /** What the pool needs from a thread it schedules. */
 export interface CpuClient {
@@ -27,36 +41,112 @@ export interface CpuClient {
   readonly polling: boolean;
   /** The pCPU it holds (set by the pool), or -1. */
   cpuId: number;
+  /** The pCPU it last held (set by the pool), or -1. */
+  lastCpuId: number;
   /** Its timeline lane, or -1 when not recorded. */
   readonly lane: number;
+  /** What its caches share with other threads: threads of one process share one. */
+  readonly addressSpace: string;
+  /** Set with each grant: how long the pCPU had been idle (0: it ran a thread until now). */
+  grantIdleCycles: number;
+  /** Set with each grant: the thread that ran on the pCPU before, if any. */
+  grantPrevious: CpuClient | undefined;
 }
+
+/** How the host's scheduler and idle loop behave (from the profile and the host options). */
+export interface SchedulerConfig {
+  /** Idle states the host's CPUs may enter, shallowest first (none: they poll). */
+  idleStates: readonly IdleState[];
+  /** CPU vulnerability mitigations are on (IBPB when a pCPU switches vCPUs). */
+  mitigations: boolean;
+  /** Draws wake-up latencies (the scheduler's own stream of the run's seed). */
+  rng: Rng | undefined;
+  /** The profile's 99th percentiles by primitive id (costs that vary). */
+  p99ById?: Float64Array;
+}
+
+const NO_SCHEDULER_COSTS: SchedulerConfig = { idleStates: [], mitigations: false, rng: undefined };
+const NO_EXIT = { exitCycles: 0, flushesCaches: false };
 
 /** A pool of identical pCPUs with a FIFO run queue and time slices. */
 export class CpuPool {
   readonly stats: ResourceStats;
   readonly sim: Simulator;
   readonly timesliceCycles: number;
+  readonly config: SchedulerConfig;
   readonly #running = new Set<CpuClient>();
   readonly #queue: CpuClient[] = [];
   readonly #queuedSince: number[] = [];
   #queueHead = 0;
   #free: number;
   #preemptionArmed = false;
-  /** Free pCPU ids, lowest last (so pCPU 0 is used first). */
+  /** Free pCPU ids; the most recently freed last (pCPU 0 is used first at the start). */
   readonly #freeIds: number[];
+  /** Position of each pCPU in #freeIds, or -1 while it runs a thread. */
+  readonly #freeAt: Int32Array;
   /** When each pCPU's current holder got it. */
   readonly #heldSince: Float64Array;
+  /** When each pCPU last became idle. */
+  readonly #idleSince: Float64Array;
+  /** The thread each pCPU ran last. */
+  readonly #previous: (CpuClient | undefined)[];
+  /** The KVM vCPU each pCPU last loaded (for the IBPB on a switch). */
+  readonly #loaded: (object | undefined)[];
   #timeline: Timeline | undefined;
   #firstLane = -1;
   #queueCounter = -1;
 
-  constructor(sim: Simulator, pcpus: number, timesliceCycles: number) {
+  constructor(
+    sim: Simulator,
+    pcpus: number,
+    timesliceCycles: number,
+    config: SchedulerConfig = NO_SCHEDULER_COSTS,
+  ) {
     this.sim = sim;
     this.#free = pcpus;
     this.timesliceCycles = timesliceCycles;
+    this.config = config;
     this.stats = new ResourceStats("host/pcpus", "pcpu-pool", pcpus);
     this.#freeIds = Array.from({ length: pcpus }, (_, i) => pcpus - 1 - i);
+    this.#freeAt = Int32Array.from(this.#freeIds, (_, i) => pcpus - 1 - i);
     this.#heldSince = new Float64Array(pcpus);
+    this.#idleSince = new Float64Array(pcpus);
+    this.#previous = new Array(pcpus).fill(undefined);
+    this.#loaded = new Array(pcpus).fill(undefined);
+  }
+
+  /**
+   * The exit latency of the idle state a pCPU idle for `idleCycles` is in: the deepest
+   * allowed state whose target residency the idle time reached (the governor chose it
+   * knowing when the next event would come), or 0 when it only polled. `flushed` tells
+   * whether that state left the caches cold.
+   */
+  idleExit(idleCycles: number): { exitCycles: number; flushesCaches: boolean } {
+    const states = this.config.idleStates;
+    let exit = NO_EXIT;
+    for (const state of states) {
+      if (state.residencyCycles > idleCycles) break;
+      exit = state;
+    }
+    return exit;
+  }
+
+  /** The 99th percentile the profile gives primitive `prim` (0: a fixed cost). */
+  p99Of(prim: number): number {
+    return this.config.p99ById?.[prim] ?? 0;
+  }
+
+  /** A wake-up latency from the profile's median and p99 (the median when not sampling). */
+  wakeupCycles(median: number, p99: number): number {
+    const rng = this.config.rng;
+    return rng === undefined || !(p99 > median) ? median : rng.logNormalInt(median, p99);
+  }
+
+  /** True when `key` is not the KVM vCPU pCPU `cpuId` loaded last (and records it). */
+  switchesVcpu(cpuId: number, key: object): boolean {
+    const switched = this.#loaded[cpuId] !== key;
+    this.#loaded[cpuId] = key;
+    return switched;
   }
 
   /** Records which thread runs on each pCPU, and the run queue's length, on `timeline`. */
@@ -105,7 +195,7 @@ export class CpuPool {
     const now = this.sim.now;
     if (this.#free > 0 && this.queueLength === 0) {
       this.#free--;
-      this.#run(client, now);
+      this.#run(client, now, this.#place(client, now));
       this.stats.granted(0);
       return true;
     }
@@ -132,6 +222,8 @@ export class CpuPool {
     this.#recordHold(client, now);
     const cpuId = client.cpuId;
     client.cpuId = -1;
+    client.lastCpuId = cpuId;
+    this.#previous[cpuId] = client;
     if (this.queueLength > 0) {
       const next = this.#queue[this.#queueHead];
       const since = this.#queuedSince[this.#queueHead];
@@ -144,22 +236,51 @@ export class CpuPool {
       next.sliceEndCycles = now + this.timesliceCycles;
       next.needResched = false;
       next.cpuId = cpuId;
+      next.grantIdleCycles = 0; // handed over from a running thread
+      next.grantPrevious = client;
       this.#heldSince[cpuId] = now;
       next.process!.resume();
       this.#armPreemption();
       return;
     }
     this.#free++;
-    this.#freeIds.push(cpuId);
+    this.#freeAt[cpuId] = this.#freeIds.push(cpuId) - 1;
+    this.#idleSince[cpuId] = now;
     this.stats.busy.set(now, this.#running.size);
   }
 
-  #run(client: CpuClient, now: number): void {
+  /**
+   * The free pCPU a thread runs on: its previous one if that was already idle, else the
+   * most recently freed pCPU that was already idle, else one freed just now (whose thread
+   * is blocking: the thread runs there without the pCPU ever idling).
+   */
+  #place(client: CpuClient, now: number): number {
+    const last = client.lastCpuId;
+    if (last >= 0 && this.#freeAt[last] >= 0 && this.#idleSince[last] < now) return last;
+    const ids = this.#freeIds;
+    for (let i = ids.length - 1; i >= 0; i--) {
+      if (this.#idleSince[ids[i]] < now) return ids[i];
+    }
+    return last >= 0 && this.#freeAt[last] >= 0 ? last : ids[ids.length - 1];
+  }
+
+  #run(client: CpuClient, now: number, cpuId: number): void {
     this.#running.add(client);
     client.sliceEndCycles = now + this.timesliceCycles;
     client.needResched = false;
-    client.cpuId = this.#freeIds.pop()!;
-    this.#heldSince[client.cpuId] = now;
+    // Take cpuId out of the free list (swap it with the last).
+    const ids = this.#freeIds;
+    const at = this.#freeAt[cpuId];
+    const moved = ids.pop()!;
+    if (moved !== cpuId) {
+      ids[at] = moved;
+      this.#freeAt[moved] = at;
+    }
+    this.#freeAt[cpuId] = -1;
+    client.cpuId = cpuId;
+    client.grantIdleCycles = now - this.#idleSince[cpuId];
+    client.grantPrevious = this.#previous[cpuId];
+    this.#heldSince[cpuId] = now;
     this.stats.busy.set(now, this.#running.size);
   }
 

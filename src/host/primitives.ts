@@ -410,7 +410,17 @@ const CATALOGUE = {
   // --- host scheduling ---
   CONTEXT_SWITCH: {
     domain: "kvm",
-    doc: "The host scheduler switches a thread onto a pCPU.",
+    doc: "The host scheduler switches a thread onto a pCPU that was running another one.",
+  },
+  CACHE_COLD: {
+    domain: "kvm",
+    doc: "A thread switched in after an unrelated one (another process) or a cache-flushing " +
+      "idle state refills its caches and TLB.",
+  },
+  IBPB: {
+    domain: "kvm",
+    doc: "An indirect branch prediction barrier: with mitigations on, KVM issues one when a " +
+      "pCPU loads a different vCPU than it last ran (vmx_vcpu_load_vmcs, svm_vcpu_load).",
   },
   VCPU_LOAD: {
     domain: "kvm",
@@ -490,9 +500,21 @@ const CATALOGUE = {
   THREAD_HANDOFF: {
     domain: "vmm",
     doc: "Waking another VMM thread (a futex wake or a signal): the waker's system call and " +
-      "try_to_wake_up; the woken thread's switch-in is CONTEXT_SWITCH.",
+      "try_to_wake_up; the woken thread's switch-in is SCHED_WAKEUP or CONTEXT_SWITCH.",
   },
   // --- waiting and idling ---
+  SCHED_WAKEUP: {
+    domain: "wait",
+    doc: "A sleeping thread woken onto an idle pCPU until it runs: the reschedule IPI (none " +
+      "if the idle pCPU polls), the idle loop's way into schedule() and the switch. Its " +
+      "duration is drawn from the profile's distribution (median, p99).",
+  },
+  CSTATE_EXIT: {
+    domain: "wait",
+    variable: true,
+    doc: "The idle pCPU a thread was woken onto leaves the C-state it had entered (the " +
+      "profile's idle-state table, as deep as the idle time allowed and the host permits).",
+  },
   WAIT_PCPU: {
     domain: "wait",
     variable: true,

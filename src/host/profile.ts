@@ -22,6 +22,30 @@ export interface CostSpec {
   kind: CostKind;
   /** Citation or one-line derivation. */
   basis: string;
+  /**
+   * For a cost that varies from one occurrence to the next (a wake-up latency): its 99th
+   * percentile; `cycles` is then the median, and flows that sample it draw from a
+   * log-normal distribution with these two quantiles.
+   */
+  p99Cycles?: number;
+}
+
+/**
+ * One idle state of the host's CPUs (C1, C1E, C6, ...), as the kernel's idle driver
+ * declares it: entered when the CPU expects to stay idle at least its target residency.
+ */
+export interface IdleState {
+  name: string;
+  /** Time to leave the state when woken. */
+  exitCycles: number;
+  /** Shortest idle time for which the governor enters it. */
+  residencyCycles: number;
+  /** The state powers the core's caches down (they are cold after it). */
+  flushesCaches: boolean;
+  /** A deep state: left out when the host allows only shallow ones. */
+  deep: boolean;
+  /** Citation or derivation of the figures. */
+  basis: string;
 }
 
 /** A published (or measured) microbenchmark result a profile is calibrated on. */
@@ -47,6 +71,15 @@ export interface ProfileSpec {
   clockBasis?: string;
   /** Name of the profile this one overrides. */
   base?: string;
+  /**
+   * The host's CPU idle states, shallowest first (inherited from `base` when absent).
+   */
+  idleStates?: IdleState[];
+  /**
+   * The host kernel runs with CPU vulnerability mitigations on: KVM issues an IBPB when a
+   * pCPU switches to another vCPU (inherited from `base` when absent; default off).
+   */
+  mitigations?: boolean;
   costs: Partial<Record<PrimitiveName, CostSpec>>;
 }
 
@@ -68,6 +101,12 @@ export interface ResolvedProfile {
   costs: Partial<Record<PrimitiveName, CostSpec & { from: string }>>;
   /** Cycles by primitive id (0 for primitives the profile leaves out). */
   cyclesById: Float64Array;
+  /** 99th percentiles by primitive id, for costs that vary (0: the cost is fixed). */
+  p99ById: Float64Array;
+  /** The host's idle states, shallowest first (none: the CPUs only poll). */
+  idleStates: IdleState[];
+  /** CPU vulnerability mitigations are on. */
+  mitigations: boolean;
 }
 
 /** Applies the `base` chain of `spec`; `lookup` finds a profile by name. */
@@ -94,6 +133,8 @@ export function resolveProfile(
   let platform: string | undefined;
   let clockGHz: number | undefined;
   let clockBasis = "";
+  let idleStates: IdleState[] = [];
+  let mitigations = false;
   // Apply from the root base up, so later (more specific) profiles win.
   for (const layer of [...chain].reverse()) {
     for (const [name, cost] of Object.entries(layer.costs) as [PrimitiveName, CostSpec][]) {
@@ -103,6 +144,12 @@ export function resolveProfile(
       // Figures measured on the base's platform say nothing about this one's.
       for (const test of Object.keys(references)) delete references[test];
       platform = layer.platform;
+    }
+    if (layer.idleStates !== undefined) idleStates = layer.idleStates;
+    if (layer.mitigations !== undefined && layer.mitigations !== mitigations) {
+      // Figures measured with mitigations off say nothing about a host with them on.
+      for (const test of Object.keys(references)) delete references[test];
+      mitigations = layer.mitigations;
     }
     Object.assign(references, layer.references ?? {});
     if (layer.clockGHz !== undefined) {
@@ -114,8 +161,10 @@ export function resolveProfile(
     throw new ProfileError(`profile ${spec.name} sets no clockGHz and has no base that does`);
   }
   const cyclesById = new Float64Array(PRIMITIVE_COUNT);
+  const p99ById = new Float64Array(PRIMITIVE_COUNT);
   for (const [name, cost] of Object.entries(costs) as [PrimitiveName, CostSpec][]) {
     cyclesById[P[name]] = cost.cycles;
+    p99ById[P[name]] = cost.p99Cycles ?? 0;
   }
   return {
     name: spec.name,
@@ -127,6 +176,9 @@ export function resolveProfile(
     chain: chain.map((c) => c.name),
     costs,
     cyclesById,
+    p99ById,
+    idleStates,
+    mitigations,
   };
 }
 

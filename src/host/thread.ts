@@ -47,6 +47,13 @@ export class HostThread implements CpuClient {
   needResched = false;
   /** The pCPU it runs on (kept by the pool), or -1. */
   cpuId = -1;
+  /** The pCPU it last ran on (kept by the pool), or -1. */
+  lastCpuId = -1;
+  /** Set by the pool with each grant (see {@linkcode CpuClient}). */
+  grantIdleCycles = 0;
+  grantPrevious: CpuClient | undefined;
+  /** What its caches share with other threads (its process: a VM's, or its own). */
+  addressSpace: string;
   /** Where its steps are recorded, when a timeline is being recorded. */
   timeline: Timeline | undefined;
   /** Its lane on the timeline, or -1. */
@@ -77,6 +84,7 @@ export class HostThread implements CpuClient {
     this.pool = pool;
     this.name = name;
     this.kind = kind;
+    this.addressSpace = name;
     this.#cpuRequest = { wait: () => pool.take(this) };
   }
 
@@ -179,15 +187,53 @@ export class HostThread implements CpuClient {
     }
   }
 
-  /** Gets a pCPU (queueing if none is free, charged as WAIT_PCPU) and is switched in. */
-  *takeCpu(): Flow {
+  /**
+   * Gets a pCPU (queueing if none is free, charged as WAIT_PCPU) and is switched in;
+   * `woken`: the thread was asleep (see {@linkcode switchIn}).
+   */
+  *takeCpu(woken = false): Flow {
     const lag = this.cursorCycles - this.sim.now;
     if (lag > 0) yield lag;
     this.#openPrim = P.WAIT_PCPU;
     yield this.#cpuRequest;
     this.#endWait();
     this.onCpu = true;
-    this.step(P.CONTEXT_SWITCH);
+    this.switchIn(woken);
+  }
+
+  /**
+   * The scheduler's costs of getting onto the granted pCPU. A thread woken onto an idle
+   * pCPU waits for the wake-up (SCHED_WAKEUP, drawn from the profile's distribution) and
+   * for the pCPU to leave its idle state (CSTATE_EXIT); otherwise it is switched in from
+   * the thread that ran there (CONTEXT_SWITCH). It then refills its caches (CACHE_COLD)
+   * if an unrelated thread ran there before or the idle state flushed them.
+   */
+  switchIn(woken: boolean): void {
+    const idle = this.grantIdleCycles;
+    let flushed = false;
+    if (woken && idle > 0) {
+      const prim = P.SCHED_WAKEUP;
+      this.stepCycles(prim, this.pool.wakeupCycles(this.costs[prim], this.pool.p99Of(prim)));
+      const exit = this.pool.idleExit(idle);
+      if (exit.exitCycles > 0) this.stepCycles(P.CSTATE_EXIT, exit.exitCycles);
+      flushed = exit.flushesCaches;
+    } else {
+      this.step(P.CONTEXT_SWITCH);
+    }
+    const previous = this.grantPrevious;
+    if (flushed || (previous !== undefined && previous.addressSpace !== this.addressSpace)) {
+      this.step(P.CACHE_COLD);
+    }
+  }
+
+  /**
+   * This thread runs KVM vCPU `key` on its pCPU now: with mitigations on, KVM issues an
+   * IBPB if the pCPU last ran a different vCPU.
+   */
+  loadVcpu(key: object): void {
+    if (this.pool.switchesVcpu(this.cpuId, key) && this.pool.config.mitigations) {
+      this.step(P.IBPB);
+    }
   }
 
   /** Gives the pCPU back at the local time. */
@@ -212,7 +258,7 @@ export class HostThread implements CpuClient {
   *reschedule(): Flow {
     if (!this.needResched) return;
     yield* this.releaseCpu();
-    yield* this.takeCpu();
+    yield* this.takeCpu(false);
   }
 
   /**
@@ -231,7 +277,7 @@ export class HostThread implements CpuClient {
     yield this.#cpuRequest;
     this.#endWait();
     this.onCpu = true;
-    this.step(P.CONTEXT_SWITCH);
+    this.switchIn(true);
   }
 
   /**

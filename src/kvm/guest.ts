@@ -160,6 +160,7 @@ export interface VcpuLoopEnv {
 export function* vcpuLoop(env: VcpuLoopEnv): Flow {
   const { vcpu, vm, program, recorder, workloadIds } = env;
   yield* vcpu.takeCpu();
+  vcpu.loadVcpu(vcpu); // the first KVM_RUN loads it
   vm.startTick(vcpu);
   yield* vcpu.enterGuest(); // the first KVM_RUN
   if (program !== undefined) {

@@ -101,6 +101,7 @@ export class Vcpu extends HostThread {
     this.vmName = vmName;
     this.index = index;
     this.config = config;
+    this.addressSpace = vmName; // its VMM's process
     this.timer = new GuestTimer(sim, this);
   }
 
@@ -300,6 +301,7 @@ export class Vcpu extends HostThread {
         yield* this.sleep(this.#wake, P.IDLE);
         this.#mode = HOST;
         this.step(P.VCPU_LOAD);
+        this.loadVcpu(this);
       }
       this.step(P.KVM_HALT_RESUME);
     }
@@ -333,6 +335,7 @@ export class Vcpu extends HostThread {
     this.step(P.VCPU_PUT);
     yield* this.reschedule();
     this.step(P.VCPU_LOAD);
+    this.loadVcpu(this);
   }
 
   /** Processes an expired timer, prepares pending interrupts, and enters the guest. */

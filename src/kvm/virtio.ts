@@ -94,7 +94,7 @@ export class BackendThread extends HostThread {
   /** The thread's body: sleep until there is work, then process everything queued. */
   *run(): Flow {
     yield* this.waitOn(this.#work, P.IDLE);
-    yield* this.takeCpu();
+    yield* this.takeCpu(true);
     const userspace = this.backend !== "vhost";
     const lock = this.#lock;
     for (;;) {

@@ -24,6 +24,10 @@ export const INTEL_FIGURES = {
   getpidGHz: 3.9,
   contextSwitchUs: 1.02, // lmbench lat_ctx, 2 processes
   zeroMsPerGiB: 130, // zeroing guest memory (acrn-hypervisor PR #7300)
+  // A futex wake to a thread waiting on another CPU, until its wait returns: the target
+  // CPU polling (POLL), median, and the published histogram's p99/median (Zen2, 4.0 GHz).
+  wakeupPollNs: 1071,
+  wakeupP99OverMedian: 1.037,
 };
 
 const F = INTEL_FIGURES;
@@ -41,7 +45,15 @@ export const SOURCES = {
   sites: "D. Sites (KUtrace), clearlinux/distribution issue #3168",
   latCtx: "lmbench lat_ctx, xxyzz/ostep-hw issue #19",
   acrn: "projectacrn/acrn-hypervisor PR #7300",
+  wakeup: "Zen2 Threadripper at 4.0 GHz, Linux 5.13, LKML 2021-10, " +
+    "70998f86-74d7-7ced-867e-f17695bc88e7@gmail.com (and 035c23b4-118e-6a35-36d9-1b11e3d679f8@gmail.com)",
+  intelIdle: "intel_idle.c spr_cstates (torvalds/linux drivers/idle/intel_idle.c, Intel's " +
+    "wult measurements)",
+  contextSwitchCost: "Li, Ding & Shen, Quantifying the Cost of Context Switch, ExpCS 2007",
 };
+
+/** Cycles at the profile's clock of a time in microseconds. */
+const us = (micros: number) => Math.round(micros * CLOCK_GHZ * 1e3);
 
 // Shares of a round trip (estimates; their sums reproduce the published totals).
 const VMEXIT = 330;
@@ -181,6 +193,25 @@ const costs: Partial<Record<PrimitiveName, CostSpec>> = {
     Math.round(F.contextSwitchUs * 1e3 * CLOCK_GHZ),
     `${F.contextSwitchUs} us (${SOURCES.latCtx}) at ${CLOCK_GHZ} GHz`,
   ),
+  SCHED_WAKEUP: {
+    cycles: Math.round(F.wakeupPollNs * CLOCK_GHZ),
+    p99Cycles: Math.round(F.wakeupPollNs * CLOCK_GHZ * F.wakeupP99OverMedian),
+    kind: "derived",
+    basis:
+      `a futex wake reaches a thread waiting on another, polling CPU in ${F.wakeupPollNs} ns ` +
+      `(median; p99 ${F.wakeupP99OverMedian}x it) on ${SOURCES.wakeup}; no Intel server ` +
+      `figure was found, so the time is taken as is at ${CLOCK_GHZ} GHz`,
+  },
+  CACHE_COLD: estimate(
+    5000,
+    `${SOURCES.contextSwitchCost} measure the indirect cost of a switch from several us ` +
+      "upward with the working set; ~2 us for a thread whose hot data fits in L2",
+  ),
+  IBPB: estimate(
+    3000,
+    "no published cost found: the barrier discards the indirect branch predictors, about " +
+      "a microsecond on server cores",
+  ),
   VCPU_LOAD: estimate(600, "vmx_vcpu_load: VMPTRLD of the VMCS and host-state fix-ups"),
   VCPU_PUT: estimate(500, "vmx_vcpu_put: save guest state KVM keeps lazily, restore host MSRs"),
   IOCTL_RET: estimate(
@@ -249,5 +280,57 @@ export const INTEL_VMX: ProfileSpec = {
   clockGHz: CLOCK_GHZ,
   clockBasis:
     "estimate: the Intel figures come from 2.0-2.5 GHz base-clock servers and vmexit counts TSC ticks (calibration.md section 2)",
+  idleStates: [
+    {
+      name: "C1",
+      exitCycles: us(1),
+      residencyCycles: us(1),
+      flushesCaches: false,
+      deep: false,
+      basis: `exit latency 1 us, target residency 1 us (${SOURCES.intelIdle})`,
+    },
+    {
+      name: "C1E",
+      exitCycles: us(2),
+      residencyCycles: us(4),
+      flushesCaches: false,
+      deep: false,
+      basis: `exit latency 2 us, target residency 4 us (${SOURCES.intelIdle})`,
+    },
+    {
+      name: "C6",
+      exitCycles: us(290),
+      residencyCycles: us(800),
+      flushesCaches: true,
+      deep: true,
+      basis: `exit latency 290 us, target residency 800 us, the worst case with package C6 ` +
+        `(190/600 us with it off); core C6 powers the core's caches down (${SOURCES.intelIdle})`,
+    },
+  ],
+  mitigations: false,
   costs,
+};
+
+/** The Intel profile with the host's CPU vulnerability mitigations on. */
+export const INTEL_VMX_MITIGATIONS: ProfileSpec = {
+  name: "intel-vmx-mitigations",
+  description: "intel-vmx with the host kernel's CPU vulnerability mitigations on (IBPB on " +
+    "vCPU switches, the costlier exit path Christopherson measured)",
+  base: "intel-vmx",
+  mitigations: true,
+  references: {
+    cpuid: {
+      cycles: 1600,
+      kind: "measured",
+      source: `"1600+" cycles with host mitigations on (${SOURCES.christopherson})`,
+    },
+  },
+  costs: {
+    VMEXIT: derived(
+      VMEXIT + 1600 - F.cpuid,
+      `VMEXIT (${VMEXIT}) plus what mitigations add to the CPUID round trip: "1600+" - ` +
+        `${F.cpuid} cycles (${SOURCES.christopherson}), put on the exit (RSB and branch ` +
+        "predictor clearing happen there)",
+    ),
+  },
 };

@@ -176,11 +176,14 @@ export function checkScenario(
     checkDesign(design, spec, profiles[ref], issues);
   }
   if (issues.length > 0) throw new ScenarioError(file, issues);
-  // Enough pCPUs for every vCPU and every backend thread a design may start (at most one
-  // per queue, i.e. per vCPU, of a guest that uses virtio), so by default nothing waits
-  // for a pCPU under any design.
+  // Enough pCPUs for every vCPU and every other thread a design may start (at most one
+  // backend per queue, i.e. per vCPU, of a guest that uses virtio; a VMM thread per vCPU
+  // for VTL1 of a VSM guest), so by default nothing waits for a pCPU under any design.
+  const vsm = (guest: ResolvedGuest) =>
+    (guest.platform ?? "") === "vsm" ||
+    (guest.platform === undefined && designs.some((d) => findDesign(d)?.platform === "vsm"));
   const hostThreads = guests.reduce(
-    (sum, guest) => sum + guest.vcpus * (usesVirtio(guest) ? 2 : 1),
+    (sum, guest) => sum + guest.vcpus * (1 + (usesVirtio(guest) ? 1 : 0) + (vsm(guest) ? 1 : 0)),
     0,
   );
   return {

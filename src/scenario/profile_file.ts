@@ -9,6 +9,8 @@ import type { ProfileSpec } from "../host/profile.ts";
 import { FIXED_COST_PRIMITIVES } from "../host/primitives.ts";
 import { MICROBENCHMARK_NAMES } from "./microbenchmark_names.ts";
 import {
+  array,
+  boolean,
   choice,
   type Infer,
   integer,
@@ -67,9 +69,42 @@ export const PROFILE_FILE_SCHEMA = object({
           "estimate: reasoning without a figure.",
       }),
       basis: string({ maxLength: 1000, doc: "Citation, measurement or derivation." }),
+      p99Cycles: optional(integer({
+        min: 0,
+        max: 1e12,
+        unit: "cycles",
+        doc: "For a cost that varies (SCHED_WAKEUP): its 99th percentile; `cycles` is then " +
+          "the median of the log-normal distribution flows draw from.",
+      })),
     }, { doc: "One primitive's cost." }),
     { default: {}, doc: "Costs that differ from the base." },
   ),
+  idleStates: optional(array(
+    object({
+      name: string({ maxLength: 32, doc: "State name, e.g. C1E." }),
+      exitCycles: integer({ min: 0, max: 1e12, unit: "cycles", doc: "Exit latency." }),
+      residencyCycles: integer({
+        min: 0,
+        max: 1e12,
+        unit: "cycles",
+        doc: "Target residency: the shortest idle time the governor enters it for.",
+      }),
+      flushesCaches: boolean({ default: false, doc: "It powers the core's caches down." }),
+      deep: boolean({
+        default: false,
+        doc: "A deep state (left out when the scenario's host allows only shallow ones).",
+      }),
+      basis: string({ maxLength: 1000, doc: "Citation, measurement or derivation." }),
+    }, { doc: "One idle state." }),
+    {
+      maxItems: 16,
+      doc: "The host CPUs' idle states, shallowest first. Default: the base's.",
+    },
+  )),
+  mitigations: optional(boolean({
+    doc: "The host runs with CPU vulnerability mitigations on (an IBPB when a pCPU " +
+      "switches vCPUs). Default: the base's.",
+  })),
 }, { doc: "A cost profile file." });
 
 /** Validates parsed JSON as a profile file, pushing issues under `path`. */
@@ -91,6 +126,8 @@ export function checkProfileFile(
   if (checked.clockGHz !== undefined) spec.clockGHz = checked.clockGHz;
   if (checked.clockBasis !== undefined) spec.clockBasis = checked.clockBasis;
   if (checked.platform !== undefined) spec.platform = checked.platform;
+  if (checked.idleStates !== undefined) spec.idleStates = checked.idleStates;
+  if (checked.mitigations !== undefined) spec.mitigations = checked.mitigations;
   if (Object.keys(checked.references).length > 0) {
     spec.references = checked.references as ProfileSpec["references"];
   }

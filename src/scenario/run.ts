@@ -66,7 +66,14 @@ export function simulate(
   const cyclesPerSecond = host.clockGHz * 1e9;
   const cyclesPerMs = cyclesPerSecond / 1e3;
   const cyclesPerUs = cyclesPerSecond / 1e6;
-  const pool = new CpuPool(sim, host.pcpus, Math.round(host.timesliceUs * cyclesPerUs));
+  const pool = new CpuPool(sim, host.pcpus, Math.round(host.timesliceUs * cyclesPerUs), {
+    idleStates: host.cpuIdle === "poll"
+      ? []
+      : profile.idleStates.filter((state) => host.cpuIdle === "deep" || !state.deep),
+    mitigations: profile.mitigations,
+    rng: rngs.stream("host/scheduler"),
+    p99ById: profile.p99ById,
+  });
   recorder.addResource(pool.stats);
   const config: VcpuHostConfig = {
     postedInterrupts: host.postedInterrupts,
@@ -106,6 +113,8 @@ export function simulate(
   /** Starts a backend thread; `vm` is the VM it serves (none for a host-wide daemon). */
   const startBackend = (name: string, kind: BackendKind, vm?: Vm) => {
     const thread = new BackendThread(env, name, kind, kind === "vmm" ? vm?.vmmLock : undefined);
+    // vhost workers run in their VM's VMM process's address space; the daemon in its own.
+    if (vm !== undefined) thread.addressSpace = vm.name;
     threads.push(thread);
     start(thread, thread.run(), "thread", vm?.name ?? "host");
     return thread;
@@ -151,7 +160,11 @@ export function simulate(
     for (const stats of platformVm.resources?.() ?? []) locks.push(stats);
     for (const vcpu of vm.vcpus) vcpu.platform = platformVm;
     // Threads the platform runs besides the vCPUs (VSM: a VMM thread per vCPU for VTL1).
-    const spawn = (name: string) => new HostThread(sim, env.costs, pool, name, "vmm");
+    const spawn = (name: string) => {
+      const thread = new HostThread(sim, env.costs, pool, name, "vmm");
+      thread.addressSpace = vm.name;
+      return thread;
+    };
     for (const { thread, body } of platformVm.hostThreads?.(spawn) ?? []) {
       threads.push(thread);
       start(thread, body, "thread", vm.name);
@@ -160,6 +173,7 @@ export function simulate(
     const launched = platformVm.launch === undefined ? undefined : new Latch(1);
     if (launched !== undefined) {
       const vmm = new HostThread(sim, env.costs, pool, `${vm.name}/vmm`, "vmm");
+      vmm.addressSpace = vm.name;
       threads.push(vmm);
       start(vmm, launchVm(vmm, platformVm, launched), "thread", vm.name);
     }

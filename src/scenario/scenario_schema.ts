@@ -50,8 +50,8 @@ export const SCENARIO_SCHEMA = object({
       min: 1,
       max: 4096,
       doc: "Physical CPUs. Default: one per host thread any design may start (every vCPU, " +
-        "plus one backend thread per vCPU of guests that use virtio), so nothing waits for " +
-        "a pCPU.",
+        "plus one backend thread per vCPU of guests that use virtio and one VTL1 thread per " +
+        "vCPU of VSM guests), so nothing waits for a pCPU.",
     })),
     clockGHz: optional(number({
       min: 0.1,
@@ -74,6 +74,13 @@ export const SCENARIO_SCHEMA = object({
       default: 200,
       unit: "µs",
       doc: "How long a halted vCPU polls before sleeping (KVM's halt_poll_ns; x86 default 200 µs).",
+    }),
+    cpuIdle: choice(["poll", "shallow", "deep"], {
+      default: "shallow",
+      doc: "What an idle pCPU does, which a thread woken onto it pays for: `poll` (idle=poll: " +
+        "it spins, nothing to leave), `shallow` (C1/C1E only, as hosts tuned for latency " +
+        "run), `deep` (every idle state the profile lists, e.g. C6). The governor enters the " +
+        "deepest allowed state whose target residency the idle time reaches.",
     }),
     timesliceUs: number({
       min: 1,

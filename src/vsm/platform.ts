@@ -313,6 +313,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
         yield* vcpu.sleep(vtl1.returned, P.WAIT_HANDOFF); // VTL1 runs on its own thread
         vcpu.stepTimes(P.STATE_SYNC_PUT, PROTOTYPE_IOCTLS.returnVtl0Put);
         vcpu.step(P.IOCTL_ENTER);
+        vcpu.loadVcpu(vcpu); // VTL0's KVM vCPU again
         break;
       }
     }

@@ -145,7 +145,7 @@ export class VtlThread {
    */
   *#takeCpu(): Flow {
     this.#checkPreempt.set(0);
-    yield* this.thread.takeCpu();
+    yield* this.thread.takeCpu(true);
   }
 
   /** One VTL1 stint, from the parked KVM_RUN returning to parking again. */
@@ -169,6 +169,7 @@ export class VtlThread {
     thread.step(P.VMM_VTL_COPY); // what VTL0 left in the shared registers
     thread.stepTimes(P.STATE_SYNC_PUT, n.callVtl1Put);
     thread.step(P.IOCTL_ENTER);
+    thread.loadVcpu(this); // VTL1's own KVM vCPU
     this.#runner.enterVtl1(thread, vcpu, work);
     yield* this.#runner.runVtl1(thread, vcpu, work);
     this.#runner.exitVtl1(thread, vcpu);

@@ -84,6 +84,8 @@ const SWITCH_PRIMITIVES = [
   "STATE_SYNC_PUT",
   "THREAD_HANDOFF",
   "CONTEXT_SWITCH",
+  "SCHED_WAKEUP",
+  "CSTATE_EXIT",
   "GUEST_SECURE_CALL",
 ];
 
@@ -99,6 +101,8 @@ Deno.test("S1: an in-kernel VTL call is one exit and one entry each way, no user
     STATE_SYNC_PUT: 0,
     THREAD_HANDOFF: 0,
     CONTEXT_SWITCH: 0,
+    SCHED_WAKEUP: 0,
+    CSTATE_EXIT: 0,
     GUEST_SECURE_CALL: 1,
   });
   // The latency is exactly the flow's steps.
@@ -125,7 +129,11 @@ Deno.test("S1: the prototyped userspace call adds two returns to userspace, ~30 
     STATE_SYNC_GET: n.callVtl0Get + n.callVtl1Get + n.returnVtl1Get,
     STATE_SYNC_PUT: n.callVtl1Put + n.returnVtl0Put + n.returnParkPut,
     THREAD_HANDOFF: 2, // VTL0's thread to VTL1's, and back
-    CONTEXT_SWITCH: 2, // each woken thread is switched in
+    // Each crossing wakes the other thread onto its own idle pCPU (the waker's is busy at
+    // the time, as Linux places wakees), which leaves C1E: the scheduler path both ways.
+    CONTEXT_SWITCH: 0,
+    SCHED_WAKEUP: 2,
+    CSTATE_EXIT: 2,
     GUEST_SECURE_CALL: 1,
   });
   // The call's half: VTL0's thread returns to userspace once and syncs VTL0 out; the other
@@ -154,6 +162,8 @@ Deno.test("S1: minimal userspace adds one crossing and 4-6 ioctls each way; plan
     STATE_SYNC_PUT: 2 * MINIMAL_IOCTLS.put,
     THREAD_HANDOFF: 0,
     CONTEXT_SWITCH: 0,
+    SCHED_WAKEUP: 0,
+    CSTATE_EXIT: 0,
     GUEST_SECURE_CALL: 1,
   });
   ok(MINIMAL_IOCTLS.get + MINIMAL_IOCTLS.put >= 4 && MINIMAL_IOCTLS.get + MINIMAL_IOCTLS.put <= 6);
@@ -168,6 +178,8 @@ Deno.test("S1: minimal userspace adds one crossing and 4-6 ioctls each way; plan
     STATE_SYNC_PUT: 0,
     THREAD_HANDOFF: 0,
     CONTEXT_SWITCH: 0,
+    SCHED_WAKEUP: 0,
+    CSTATE_EXIT: 0,
     GUEST_SECURE_CALL: 1,
   });
   const latency = (design: string) =>

@@ -1,0 +1,131 @@
+/**
+ * The host scheduler's costs (src/host/cpu_pool.ts, HostThread.switchIn): wake-ups onto
+ * idle pCPUs and the idle states they leave, placement, cold caches, IBPB with mitigations.
+ */
+import { ok, strictEqual } from "node:assert/strict";
+import { Rng, RngStreams, Simulator } from "../../src/engine/mod.ts";
+import { CpuPool } from "../../src/host/cpu_pool.ts";
+import { resolveProfile } from "../../src/host/profile.ts";
+import { shippedProfile } from "../../src/profiles/mod.ts";
+import type { Summary } from "../../src/report/summary.ts";
+import { assertConserved, run } from "../helpers.ts";
+
+const VMX = resolveProfile(shippedProfile("intel-vmx")!, shippedProfile);
+const cost = (name: string) => VMX.costs[name as keyof typeof VMX.costs]!.cycles;
+const state = (name: string) => VMX.idleStates.find((s) => s.name === name)!;
+const prim = (s: Summary, name: string) => s.totals.byPrimitive[name] ?? { count: 0, cycles: 0 };
+
+/** vCPU 0 sends an IPI every 5 ms to vCPU 1, which sleeps in HLT (no halt polling). */
+const ipiToSleeper = (cpuIdle: string) =>
+  run({
+    name: "ipi-sleeper",
+    seed: 1,
+    host: { haltPollUs: 0, cpuIdle },
+    guests: [{
+      vcpus: 2,
+      workloads: [{
+        kind: "loop",
+        operation: "ipi",
+        iterations: 20,
+        guestCyclesBetween: 12_500_000,
+        vcpus: [0],
+      }],
+    }],
+    designs: ["vmx.io-in-kernel"],
+  }).summary;
+
+Deno.test("a wake-up onto an idle pCPU in a deep C-state costs more than onto a polling one", () => {
+  const poll = ipiToSleeper("poll");
+  const shallow = ipiToSleeper("shallow");
+  const deep = ipiToSleeper("deep");
+  for (const s of [poll, shallow, deep]) {
+    assertConserved(s);
+    strictEqual(prim(s, "SCHED_WAKEUP").count, 20, "each IPI wakes the sleeping vCPU");
+  }
+  const latency = (s: Summary) => s.operations.ipi.meanCycles;
+  ok(latency(poll) < latency(shallow) && latency(shallow) < latency(deep));
+  strictEqual(prim(poll, "CSTATE_EXIT").count, 0, "a polling pCPU has no state to leave");
+  // 5 ms idle reaches C1E's residency when only shallow states are allowed, C6's when all are.
+  strictEqual(prim(shallow, "CSTATE_EXIT").cycles, 20 * state("C1E").exitCycles);
+  strictEqual(prim(deep, "CSTATE_EXIT").cycles, 20 * state("C6").exitCycles);
+  // C6 also leaves the core's caches cold.
+  strictEqual(prim(deep, "CACHE_COLD").count - prim(shallow, "CACHE_COLD").count, 20);
+  const extra = latency(deep) - latency(poll);
+  const expected = state("C6").exitCycles + cost("CACHE_COLD");
+  ok(Math.abs(extra - expected) < 0.01 * expected, `${extra} vs ${expected}`);
+});
+
+Deno.test("wake-up latencies are drawn from the profile's distribution, the same for a seed", () => {
+  const rng = new Rng(1, 2, 3, 4);
+  const median = cost("SCHED_WAKEUP");
+  const p99 = VMX.costs.SCHED_WAKEUP!.p99Cycles!;
+  ok(p99 > median);
+  const draws = Array.from({ length: 20000 }, () => rng.logNormalInt(median, p99)).sort((a, b) =>
+    a - b
+  );
+  const at = (q: number) => draws[Math.floor(q * draws.length)];
+  ok(Math.abs(at(0.5) - median) <= 0.005 * median, `median ${at(0.5)} vs ${median}`);
+  ok(Math.abs(at(0.99) - p99) <= 0.01 * p99, `p99 ${at(0.99)} vs ${p99}`);
+  const pool = (seed: number) =>
+    new CpuPool(new Simulator(), 1, 1, {
+      idleStates: [],
+      mitigations: false,
+      rng: new RngStreams(seed).stream("host/scheduler"),
+    });
+  const a = pool(5), b = pool(5);
+  for (let i = 0; i < 10; i++) strictEqual(a.wakeupCycles(1000, 1100), b.wakeupCycles(1000, 1100));
+});
+
+Deno.test("the idle state a pCPU leaves is the deepest allowed one its idle time reached", () => {
+  const pool = new CpuPool(new Simulator(), 1, 1, {
+    idleStates: VMX.idleStates,
+    mitigations: false,
+    rng: undefined,
+  });
+  strictEqual(pool.idleExit(state("C1").residencyCycles - 1).exitCycles, 0, "it only polled");
+  strictEqual(pool.idleExit(state("C1E").residencyCycles - 1).exitCycles, state("C1").exitCycles);
+  strictEqual(pool.idleExit(state("C6").residencyCycles - 1).exitCycles, state("C1E").exitCycles);
+  strictEqual(pool.idleExit(1e12).exitCycles, state("C6").exitCycles);
+});
+
+/** Two 1-vCPU VMs computing on one pCPU: the scheduler time-slices between them. */
+const twoVmsOnePcpu = (profile: string) =>
+  run({
+    name: "two-vms",
+    seed: 1,
+    profile,
+    host: { pcpus: 1, timesliceUs: 500 },
+    guests: [
+      { vcpus: 1, workloads: [{ kind: "compute", durationMs: 5 }] },
+      { vcpus: 1, workloads: [{ kind: "compute", durationMs: 5 }] },
+    ],
+    designs: ["vmx.io-in-kernel"],
+  }).summary;
+
+Deno.test("switching a pCPU between two VMs' vCPUs: cold caches, and an IBPB with mitigations on", () => {
+  const off = twoVmsOnePcpu("intel-vmx");
+  const on = twoVmsOnePcpu("intel-vmx-mitigations");
+  assertConserved(on);
+  const switches = prim(off, "CONTEXT_SWITCH").count;
+  ok(switches >= 18, `${switches} switches in 10 ms of 500 us slices`);
+  // Every switch after the first brings in the other VM's thread (another process).
+  strictEqual(prim(off, "CACHE_COLD").count, switches - 1);
+  strictEqual(prim(off, "IBPB").count, 0, "mitigations off: no IBPB");
+  // With mitigations on, each VCPU_LOAD of the other VM's vCPU issues one, as does each
+  // vCPU's first KVM_RUN (the pCPU had no vCPU loaded, or the other one).
+  strictEqual(prim(on, "IBPB").count, prim(on, "VCPU_LOAD").count + 2);
+  ok(prim(on, "VCPU_LOAD").count > 0);
+});
+
+Deno.test("a thread goes back to its previous pCPU when that is idle", () => {
+  // Two vCPUs sleeping in HLT and woken by their ticks on a 4-pCPU host never move.
+  const s = run({
+    name: "affinity",
+    seed: 1,
+    host: { pcpus: 4, haltPollUs: 0 },
+    guests: [{ vcpus: 2, timerHz: 1000, workloads: [{ kind: "idle", durationMs: 20 }] }],
+    designs: ["tdx.upstream"],
+  }).summary;
+  ok(prim(s, "SCHED_WAKEUP").count >= 38, "each tick wakes each vCPU");
+  strictEqual(prim(s, "SEAMCALL(TDH.VP.FLUSH)").count, 0, "no TD vCPU moved to another pCPU");
+});
