@@ -41,6 +41,13 @@ export class IntervalLock {
   #shared = new Float64Array(32);
   #sharedHead = 0;
   #sharedCount = 0;
+  /**
+   * With known holders: each holder's latest closed shared hold ([start, end) at 2h, 2h+1),
+   * which is cheaper to keep than the ring on hot paths. A holder's holds follow one
+   * another in its local time, so an earlier one still in the future of the simulator is
+   * already over before its next begins, and the latest is what a later request can meet.
+   */
+  readonly #byHolder: Float64Array;
   /** Closed exclusive holds that may still matter ([start, end) pairs, in commit order). */
   readonly #exclusive: number[] = [];
   #openShared = 0;
@@ -48,10 +55,14 @@ export class IntervalLock {
   /** Called for every exclusive hold granted (a timeline lane follows them). */
   onExclusive: ((holder: number, start: number, end: number) => void) | undefined;
 
-  /** `stats` lets several locks report as one resource (default: their own). */
-  constructor(name: string, kind = "interval-lock", stats?: IntervalLockStats) {
+  /**
+   * `stats` lets several locks report as one resource (default: their own); `holders`:
+   * holders numbered 0..holders-1 keep their shared holds apart (others use the ring).
+   */
+  constructor(name: string, kind = "interval-lock", stats?: IntervalLockStats, holders = 0) {
     this.name = name;
     this.stats = stats ?? new IntervalLockStats(name, kind);
+    this.#byHolder = new Float64Array(2 * holders);
   }
 
   /**
@@ -79,7 +90,7 @@ export class IntervalLock {
 
   /** Commits a hold of [start, end) in `mode` (after {@linkcode busyUntil} said -1). */
   hold(mode: number, start: number, end: number, holder = -1): void {
-    if (mode === SHARED) this.#pushShared(start, end);
+    if (mode === SHARED) this.#keepShared(start, end, holder);
     else {
       this.#exclusive.push(start, end);
       this.onExclusive?.(holder, start, end);
@@ -95,11 +106,11 @@ export class IntervalLock {
   }
 
   /** Ends an open hold of `mode` that began at `start`, at `end`. */
-  close(mode: number, start: number, end: number): void {
+  close(mode: number, start: number, end: number, holder = -1): void {
     if (mode === SHARED) {
       if (this.#openShared === 0) throw new Error(`Cannot close ${this.name}: no open shared hold`);
       this.#openShared--;
-      this.#pushShared(start, end);
+      this.#keepShared(start, end, holder);
     } else {
       if (this.#openExclusive === 0) {
         throw new Error(`Cannot close ${this.name}: no open exclusive hold`);
@@ -132,6 +143,13 @@ export class IntervalLock {
       }
       exclusive.length = kept;
     }
+    if (mode === EXCLUSIVE) {
+      const byHolder = this.#byHolder;
+      for (let at = 0; at < byHolder.length; at += 2) {
+        const holdEnd = byHolder[at + 1];
+        if (byHolder[at] < end && holdEnd > start && holdEnd > until) until = holdEnd;
+      }
+    }
     if (mode === EXCLUSIVE && this.#sharedCount > 0) {
       this.#forgetShared(nowCycles);
       const ring = this.#shared;
@@ -153,6 +171,16 @@ export class IntervalLock {
     while (this.#sharedCount > 0 && ring[(this.#sharedHead << 1) + 1] <= nowCycles) {
       this.#sharedHead = (this.#sharedHead + 1) & (slots - 1);
       this.#sharedCount--;
+    }
+  }
+
+  #keepShared(start: number, end: number, holder: number): void {
+    const at = holder << 1;
+    if (holder >= 0 && at < this.#byHolder.length) {
+      this.#byHolder[at] = start;
+      this.#byHolder[at + 1] = end;
+    } else {
+      this.#pushShared(start, end);
     }
   }
 

@@ -140,7 +140,8 @@ export class TdxModule {
   constructor(name: string, vcpus: number, version: ModuleVersion) {
     this.version = version;
     const hp = HOST_PRIORITY[version];
-    const lock = (operand: Operand) => new IntervalLock(`${name}/tdx/${operand}`, "tdx-module");
+    const lock = (operand: Operand) =>
+      new IntervalLock(`${name}/tdx/${operand}`, "tdx-module", undefined, vcpus);
     this.tdLocks = {
       TDR: lock("TDR"),
       OP_STATE: lock("OP_STATE"),
@@ -151,7 +152,7 @@ export class TdxModule {
     const tdvprStats = new IntervalLockStats(`${name}/tdx/TDVPR`, "tdx-module");
     this.tdvpr = Array.from(
       { length: vcpus },
-      (_, i) => new IntervalLock(`${name}/vcpu${i}/tdx/TDVPR`, "tdx-module", tdvprStats),
+      (_, i) => new IntervalLock(`${name}/vcpu${i}/tdx/TDVPR`, "tdx-module", tdvprStats, 1),
     );
     this.septEntries = new EntryLocks(`${name}/tdx/SEPT_ENTRY`, hp.includes("SEPT_ENTRY"));
     this.pamtEntries = new EntryLocks(`${name}/tdx/PAMT_ENTRY`, hp.includes("PAMT_ENTRY"));
@@ -249,7 +250,7 @@ export class TdxModule {
         if (r.mode === EXCLUSIVE) locks.hold(entryKey(r, page, level), from, to, nowCycles);
       } else {
         const lock = r.scope === SCOPE_VCPU ? this.tdvpr[vcpu] : this.#byOperand[r.operand]!;
-        lock.hold(r.mode, from, to, vcpu);
+        lock.hold(r.mode, from, to, r.scope === SCOPE_VCPU ? 0 : vcpu);
       }
     }
     if (leaf === ENTER) this.#guestSince[vcpu] = start;
@@ -266,6 +267,7 @@ export class TdxModule {
         r.mode,
         since,
         atCycles,
+        r.scope === SCOPE_VCPU ? 0 : vcpu,
       );
     }
   }
