@@ -7,6 +7,8 @@
 
 import { importVmexit, parseVmexitOutput } from "../calibrate/import_vmexit.ts";
 import { runMicrobenchmarks } from "../calibrate/microbenchmarks.ts";
+import { runValidation, VALIDATION_ROWS } from "../calibrate/validation.ts";
+import { renderValidation, renderValidationMarkdown } from "../report/validation_text.ts";
 import { DEFAULT_PROFILE, SHIPPED_PROFILES, shippedProfile } from "../profiles/mod.ts";
 import { renderCalibration } from "../report/calibration_text.ts";
 import { writeFileAtomic } from "../report/write.ts";
@@ -19,12 +21,25 @@ import { EXIT_OK, UsageError } from "./errors.ts";
 export const calibrate: Command = {
   name: "calibrate",
   usage: "calibrate [--profile <name|file.json>] [--json]\n" +
+    "       cvmsim calibrate --end-to-end [--markdown | --json] [--only <row,...>] [--quiet]\n" +
     "       cvmsim calibrate --import <vmexit-output.txt> [--base <profile>] [--name <name>] [--out <file.json>]",
   summary: "Show a profile's every cost and source, and reproduce the kvm-unit-tests vmexit " +
-    "microbenchmarks on it; or build a profile from your own vmexit output.",
+    "microbenchmarks on it; validate against published end-to-end results (--end-to-end); " +
+    "or build a profile from your own vmexit output.",
   flags: {
     profile: { type: "string", value: "<name|file>", doc: "profile to show (default intel-vmx)" },
     json: jsonFlag,
+    "end-to-end": {
+      type: "boolean",
+      doc: "simulate the published end-to-end results of docs/validation.md and compare",
+    },
+    markdown: { type: "boolean", doc: "with --end-to-end: print docs/validation.md" },
+    only: {
+      type: "string",
+      value: "<row,...>",
+      doc: "with --end-to-end: only these rows (ids as in docs/validation.md)",
+    },
+    quiet: { type: "boolean", doc: "with --end-to-end: no progress on stderr" },
     import: {
       type: "string",
       value: "<file>",
@@ -51,6 +66,12 @@ export const calibrate: Command = {
     if (positionals.length > 0) {
       throw new UsageError(`cvmsim calibrate: unexpected argument ${positionals[0]}`);
     }
+    if (values["end-to-end"] === true) return endToEnd(values, io);
+    for (const flag of ["markdown", "only", "quiet"]) {
+      if (values[flag] !== undefined) {
+        throw new UsageError(`cvmsim calibrate: --${flag} only goes with --end-to-end`);
+      }
+    }
     if (values.import !== undefined) return importProfile(values, io);
     for (const flag of ["base", "name", "out"]) {
       if (values[flag] !== undefined) {
@@ -67,6 +88,62 @@ export const calibrate: Command = {
     return EXIT_OK;
   },
 };
+
+function endToEnd(values: Record<string, string | boolean | undefined>, io: Io): number {
+  for (const flag of ["profile", "import", "base", "name", "out"]) {
+    if (values[flag] !== undefined) {
+      throw new UsageError(`cvmsim calibrate: --${flag} does not go with --end-to-end`);
+    }
+  }
+  if (values.markdown === true && values.json === true) {
+    throw new UsageError("cvmsim calibrate: choose one of --markdown and --json");
+  }
+  let only: string[] | undefined;
+  if (values.only !== undefined) {
+    only = String(values.only).split(",").map((id) => id.trim()).filter((id) => id !== "");
+    const ids = VALIDATION_ROWS.map((row) => row.id);
+    const unknown = only.filter((id) => !ids.includes(id));
+    if (unknown.length > 0 || only.length === 0) {
+      throw new UsageError(
+        `cvmsim calibrate: --only expects row ids among ${ids.join(", ")}, got ${
+          JSON.stringify(String(values.only))
+        }`,
+      );
+    }
+  }
+  const started = performance.now();
+  const progress = values.quiet === true
+    ? undefined
+    : (label: string) =>
+      io.err(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${label}`);
+  const results = runValidation(progress, only);
+  if (values.json === true) {
+    io.out(JSON.stringify(
+      results.map((r) => ({
+        id: r.row.id,
+        platform: r.row.platform,
+        result: r.row.result,
+        source: r.row.source,
+        scenario: r.row.scenario,
+        published: r.row.published,
+        unit: r.row.unit,
+        compare: r.row.compare,
+        simulated: r.simulated.value,
+        detail: r.simulated.detail,
+        differencePercent: r.differencePercent,
+        consistent: r.consistent,
+        note: r.row.note,
+      })),
+      null,
+      2,
+    ));
+  } else if (values.markdown === true) {
+    io.out(renderValidationMarkdown(results).trimEnd());
+  } else {
+    io.out(renderValidation(results));
+  }
+  return EXIT_OK;
+}
 
 function importProfile(values: Record<string, string | boolean | undefined>, io: Io): number {
   const file = requireFile("calibrate", String(values.import), "vmexit output file");

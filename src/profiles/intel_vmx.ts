@@ -72,6 +72,7 @@ const INL_FROM_QEMU = Math.round(INL_FROM_KERNEL * F.nestedInlQemu / F.nestedInl
 const IOCTL_CROSSING = 1250;
 const VMM_PIO = INL_FROM_QEMU - EXIT_ENTRY - 2 * IOCTL_CROSSING;
 const SYSCALL = Math.round(F.getpidNs * F.getpidGHz);
+const WAKE = 1500;
 
 const estimate = (cycles: number, basis: string): CostSpec => ({
   cycles,
@@ -158,7 +159,7 @@ const costs: Partial<Record<PrimitiveName, CostSpec>> = {
       "target's way back to entry, with the cross-core signalling",
   ),
   KVM_WAKE: estimate(
-    1500,
+    WAKE,
     "try_to_wake_up of a sleeping thread on another pCPU with its IPI: about half of lat_ctx",
   ),
   KVM_IRQ_ACK: estimate(
@@ -192,6 +193,11 @@ const costs: Partial<Record<PrimitiveName, CostSpec>> = {
   CONTEXT_SWITCH: derived(
     Math.round(F.contextSwitchUs * 1e3 * CLOCK_GHZ),
     `${F.contextSwitchUs} us (${SOURCES.latCtx}) at ${CLOCK_GHZ} GHz`,
+  ),
+  THREAD_HANDOFF: derived(
+    SYSCALL + WAKE,
+    "a futex wake or pthread_kill: a system call (SYSCALL, the getpid round trip) plus " +
+      "try_to_wake_up with its IPI (KVM_WAKE)",
   ),
   SCHED_WAKEUP: {
     cycles: Math.round(F.wakeupPollNs * CLOCK_GHZ),

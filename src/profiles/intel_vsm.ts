@@ -97,12 +97,6 @@ const costs: Partial<Record<PrimitiveName, CostSpec>> = {
     "address_space_read of a few bytes of guest RAM (translate through the memory map, " +
       "copy), a cache hit",
   ),
-  THREAD_HANDOFF: {
-    cycles: base("SYSCALL") + base("KVM_WAKE"),
-    kind: "derived",
-    basis: "a futex wake or pthread_kill: a system call (SYSCALL, the getpid round trip) " +
-      "plus try_to_wake_up with its IPI (KVM_WAKE)",
-  },
 };
 
 /** The default VSM profile. */

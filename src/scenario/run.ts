@@ -6,7 +6,8 @@
  */
 
 import { FifoServer, Latch, type Process, RngStreams, Simulator } from "../engine/mod.ts";
-import { CpuPool } from "../host/cpu_pool.ts";
+import { CpuPool, type SchedulerConfig } from "../host/cpu_pool.ts";
+import type { ResolvedProfile } from "../host/profile.ts";
 import { type Flow, HostThread } from "../host/thread.ts";
 import { vcpuLoop } from "../kvm/guest.ts";
 import { afterLaunch, launchVm } from "../kvm/launch.ts";
@@ -27,6 +28,25 @@ import { SequenceProgram } from "../workloads/program.ts";
 import { createProgram, type WorkloadSpec } from "../workloads/workloads.ts";
 import { findDesign, findPlatform, guestDesign, withChoices } from "./catalog.ts";
 import { designSetup, type LoadedScenario, usesVirtio } from "./load.ts";
+
+/**
+ * How the host's scheduler behaves under `profile` with the host's idle policy: the idle
+ * states it may enter, mitigations, and its own random stream for wake-up latencies.
+ */
+export function schedulerConfig(
+  profile: ResolvedProfile,
+  cpuIdle: "poll" | "shallow" | "deep",
+  rngs: RngStreams,
+): SchedulerConfig {
+  return {
+    idleStates: cpuIdle === "poll"
+      ? []
+      : profile.idleStates.filter((state) => cpuIdle === "deep" || !state.deep),
+    mitigations: profile.mitigations,
+    rng: rngs.stream("host/scheduler"),
+    p99ById: profile.p99ById,
+  };
+}
 
 /** Options of {@linkcode simulate}. */
 export interface SimulateOptions {
@@ -66,14 +86,12 @@ export function simulate(
   const cyclesPerSecond = host.clockGHz * 1e9;
   const cyclesPerMs = cyclesPerSecond / 1e3;
   const cyclesPerUs = cyclesPerSecond / 1e6;
-  const pool = new CpuPool(sim, host.pcpus, Math.round(host.timesliceUs * cyclesPerUs), {
-    idleStates: host.cpuIdle === "poll"
-      ? []
-      : profile.idleStates.filter((state) => host.cpuIdle === "deep" || !state.deep),
-    mitigations: profile.mitigations,
-    rng: rngs.stream("host/scheduler"),
-    p99ById: profile.p99ById,
-  });
+  const pool = new CpuPool(
+    sim,
+    host.pcpus,
+    Math.round(host.timesliceUs * cyclesPerUs),
+    schedulerConfig(profile, host.cpuIdle, rngs),
+  );
   recorder.addResource(pool.stats);
   const config: VcpuHostConfig = {
     postedInterrupts: host.postedInterrupts,
