@@ -11,6 +11,7 @@
  */
 
 import type { FifoServer, ResourceStats } from "../engine/mod.ts";
+import type { Timeline } from "../report/timeline.ts";
 import type { GuestOperation } from "../host/operations.ts";
 import type { PrimitiveName } from "../host/primitives.ts";
 import type { Flow, HostThread } from "../host/thread.ts";
@@ -107,8 +108,14 @@ export interface PlatformVm {
   enter(vcpu: Vcpu): void;
   /** Executes instruction `insn` (from INSN) with argument `arg`, exits and all. */
   execute(vcpu: Vcpu, insn: number, arg: number): Flow;
-  /** Platform resources (a TD's S-EPT lock, the PSP) to report on and record. */
+  /** Platform resources (a TD's module locks) to report on and record. */
   resources?(): ResourceStats[];
+  /**
+   * Follows the platform's resources on `timeline` itself (called once the VM's threads
+   * have lanes); returns what closes the recording at the end of the run. Absent: each of
+   * `resources()` is followed as an exclusive resource (its holders and queue).
+   */
+  record?(timeline: Timeline): (endCycles: number) => void;
   /**
    * A host thread writes guest page `page` for a device (DMA emulation: a backend puts a
    * response in a guest buffer); `kernel` when the writer is a kernel thread (vhost).

@@ -172,10 +172,10 @@ export function simulate(
       })),
     }, cyclesPerSecond);
     vms.push(vm);
-    const locks = [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats];
+    const kvmLocks = [vm.vmmLock.stats, vm.mmuLock.stats, vm.slotsLock.stats];
     const effective = withChoices(guestDesign(design, guest.platform), scenario.choices);
     const platformVm = findPlatform(effective.platform)!.createVm(vm, effective.choices, hardware);
-    for (const stats of platformVm.resources?.() ?? []) locks.push(stats);
+    const platformLocks = platformVm.resources?.() ?? [];
     for (const vcpu of vm.vcpus) vcpu.platform = platformVm;
     // Threads the platform runs besides the vCPUs (VSM: a VMM thread per vCPU for VTL1).
     const spawn = (name: string) => {
@@ -252,11 +252,13 @@ export function simulate(
         vm.name,
       );
     }
-    for (const stats of locks) recorder.addResource(stats);
+    for (const stats of [...kvmLocks, ...platformLocks]) recorder.addResource(stats);
     if (timeline !== undefined) {
-      for (const stats of locks) {
+      const followed = platformVm.record === undefined ? [...kvmLocks, ...platformLocks] : kvmLocks;
+      for (const stats of followed) {
         closeHolds.push(recordExclusive(timeline, stats.name, vm.name, stats, laneOf));
       }
+      if (platformVm.record !== undefined) closeHolds.push(platformVm.record(timeline));
     }
   }
   if (timeline !== undefined) pool.record(timeline);

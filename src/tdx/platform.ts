@@ -58,6 +58,7 @@ import type { Vcpu } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
 import { X86_COMMON_OPERATIONS, X86_COMMON_PRIMITIVES, X86_IO_CHOICES } from "../kvm/x86.ts";
 import { Latch, type ResourceStats } from "../engine/mod.ts";
+import type { Timeline } from "../report/timeline.ts";
 import { LEAF, type TdxModule } from "./module.ts";
 import { LEAVES, type ModuleVersion } from "./module_locks.ts";
 import { TdState } from "./td.ts";
@@ -146,6 +147,37 @@ class TdxVm implements PlatformVm {
 
   resources(): ResourceStats[] {
     return this.#module?.resources() ?? [];
+  }
+
+  /**
+   * A lane per TD-wide module lock showing its exclusive holds and the vCPU holding each
+   * (shared holds, the common case, are left out). Holds are committed at their holders'
+   * local times, not in time order, so they are sorted when the run ends.
+   */
+  record(timeline: Timeline): (endCycles: number) => void {
+    const module = this.#module;
+    if (module === undefined) return () => {};
+    const vcpus = this.#vm.vcpus;
+    const lanes = Object.values(module.tdLocks).map((lock) => {
+      const lane = timeline.addLane({ name: lock.name, kind: "resource", group: this.#vm.name });
+      const holds: number[] = [];
+      lock.onExclusive = (holder, start, end) => holds.push(vcpus[holder]?.lane ?? -1, start, end);
+      return { lane, holds };
+    });
+    return () => {
+      for (const { lane, holds } of lanes) {
+        const order = Array.from({ length: holds.length / 3 }, (_, i) => i);
+        order.sort((a, b) => holds[3 * a + 1] - holds[3 * b + 1]);
+        for (const i of order) {
+          timeline.occupied(
+            lane,
+            holds[3 * i],
+            holds[3 * i + 1],
+            holds[3 * i + 2] - holds[3 * i + 1],
+          );
+        }
+      }
+    };
   }
 
   /** A TD exit (after the guest's TDCALL, for the exits a TDVMCALL causes). */
