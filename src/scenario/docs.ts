@@ -16,9 +16,23 @@ import { DOMAINS, PRIMITIVE_NAMES, PRIMITIVE_SPECS } from "../host/primitives.ts
 import { DESIGNS, PLATFORMS, SHIPPED_PROFILES, shippedProfile } from "./catalog.ts";
 import { PROFILE_FILE_SCHEMA } from "./profile_file.ts";
 import { SCENARIO_SCHEMA } from "./scenario_schema.ts";
+import {
+  type HoldSpan,
+  LEAVES,
+  MODULE_LOCKS,
+  MODULE_VERSIONS,
+} from "../tdx/module_locks.ts";
 import { docsTable } from "./schema.ts";
 
 const escape = (text: string) => text.replaceAll("|", "\\|");
+
+/** How long a lock-table row holds its lock, in words. */
+const HELD: Record<HoldSpan, string> = {
+  call: "the call",
+  epoch: "its epoch step",
+  stepping: "the zero-step filter, when stepping",
+  guest: "until the TD exits",
+};
 
 /** Generated sections by file and section name. */
 export function generatedSections(): Record<string, Record<string, string>> {
@@ -55,6 +69,21 @@ export function generatedSections(): Record<string, Record<string, string>> {
           ),
         ].join("\n")
       ).join("\n\n"),
+      "tdx-locks": [
+        "| leaf | module | operand | mode | held | source |",
+        "|---|---|---|---|---|---|",
+        ...LEAVES.flatMap((leaf) =>
+          MODULE_VERSIONS.flatMap((version) =>
+            MODULE_LOCKS[version][leaf].map((row) =>
+              `| ${leaf} | ${version} | ${row.operand}${
+                row.entry === undefined ? "" : ` (${row.entry})`
+              } | ${row.mode}${row.guest ? " (TD side)" : ""} | ${HELD[row.span]} | ${
+                escape(row.source)
+              } |`
+            )
+          )
+        ),
+      ].join("\n"),
     },
     "docs/calibration.md": {
       "primitives": [
@@ -71,14 +100,28 @@ export function generatedSections(): Record<string, Record<string, string>> {
         return [
           `### \`${profile.name}\`: ${profile.description}`,
           "",
-          `Clock ${profile.clockGHz} GHz (${escape(profile.clockBasis)}).`,
+          `Clock ${profile.clockGHz} GHz (${escape(profile.clockBasis)}). Host mitigations ` +
+          `${profile.mitigations ? "on" : "off"}.`,
           "",
           "| primitive | cycles | ns | kind | basis |",
           "|---|---:|---:|---|---|",
           ...Object.entries(profile.costs).map(([name, cost]) =>
-            `| \`${name}\` | ${cost.cycles} | ${
-              (cost.cycles / profile.clockGHz).toFixed(1)
-            } | ${cost.kind} | ${escape(cost.basis)} |`
+            `| \`${name}\` | ${cost.cycles}${
+              cost.p99Cycles === undefined ? "" : ` (p99 ${cost.p99Cycles})`
+            } | ${(cost.cycles / profile.clockGHz).toFixed(1)} | ${cost.kind} | ${
+              escape(cost.basis)
+            } |`
+          ),
+          "",
+          "Idle states of the host's CPUs (a woken thread pays the exit of the state its " +
+          "pCPU reached; `host.cpuIdle` chooses which are allowed):",
+          "",
+          "| state | exit (cycles) | target residency (cycles) | flushes caches | deep | basis |",
+          "|---|---:|---:|---|---|---|",
+          ...profile.idleStates.map((state) =>
+            `| ${state.name} | ${state.exitCycles} | ${state.residencyCycles} | ${
+              state.flushesCaches ? "yes" : "no"
+            } | ${state.deep ? "yes" : "no"} | ${escape(state.basis)} |`
           ),
         ].join("\n");
       }).join("\n\n"),

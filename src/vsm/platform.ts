@@ -643,6 +643,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     this.#held.push(vcpu);
     yield* vcpu.sleep(this.#resume[vcpu.index], P.WAIT_PAUSED);
     vcpu.step(P.IOCTL_ENTER);
+    vcpu.loadVcpu(vcpu);
   }
 
   /** resume_all_vcpus: wake every held vCPU thread. */
