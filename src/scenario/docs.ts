@@ -16,12 +16,7 @@ import { DOMAINS, PRIMITIVE_NAMES, PRIMITIVE_SPECS } from "../host/primitives.ts
 import { DESIGNS, PLATFORMS, SHIPPED_PROFILES, shippedProfile } from "./catalog.ts";
 import { PROFILE_FILE_SCHEMA } from "./profile_file.ts";
 import { SCENARIO_SCHEMA } from "./scenario_schema.ts";
-import {
-  type HoldSpan,
-  LEAVES,
-  MODULE_LOCKS,
-  MODULE_VERSIONS,
-} from "../tdx/module_locks.ts";
+import { type HoldSpan, LEAVES, MODULE_LOCKS, MODULE_VERSIONS } from "../tdx/module_locks.ts";
 import { docsTable } from "./schema.ts";
 
 const escape = (text: string) => text.replaceAll("|", "\\|");
