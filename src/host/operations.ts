@@ -53,6 +53,9 @@ export const GUEST_OPERATIONS = {
     "leaf over it is zapped).",
   "convert-page-private": "AMD SEV-SNP: convert the 4 KiB page most recently made shared back " +
     "to private.",
+  memory: "A batch of accesses to the `memory` workload's working set (only that workload " +
+    "issues it): first touches fault in what is not mapped, then the accesses cost what the " +
+    "translation model says (src/host/translation.ts). Its latency is per access.",
 } as const;
 
 /** Name of a guest operation. */

@@ -47,6 +47,13 @@ const CATALOGUE = {
     domain: "guest",
     doc: "A guest virtio interrupt: handler plus processing one completion (NAPI poll).",
   },
+  TLB_WALK: {
+    domain: "guest",
+    variable: true,
+    doc: "Guest time in page walks: a memory workload's STLB misses, each a two-dimensional " +
+      "walk of the guest's and the host's tables (charged per batch from the translation " +
+      "model, src/host/translation.ts).",
+  },
   IPIV_SEND: {
     domain: "guest",
     doc: "An ICR write the CPU virtualizes (IPI virtualization): the IPI is sent without an exit.",

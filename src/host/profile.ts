@@ -7,6 +7,7 @@
  */
 
 import { FIXED_COST_PRIMITIVES, P, PRIMITIVE_COUNT, type PrimitiveName } from "./primitives.ts";
+import type { PageSize, TranslationParams } from "./translation.ts";
 
 /** How a number was obtained. */
 export type CostKind = "measured" | "derived" | "estimate";
@@ -48,6 +49,41 @@ export interface IdleState {
   basis: string;
 }
 
+/** One hardware figure of a profile (not a step's cost): a value with its provenance. */
+export interface ParamSpec {
+  value: number;
+  kind: CostKind;
+  /** Citation or one-line derivation. */
+  basis: string;
+}
+
+/** One TLB array of a translation spec: the page sizes it holds and how many entries. */
+export interface TlbArraySpec {
+  sizes: PageSize[];
+  entries: number;
+}
+
+/**
+ * The figures the translation model needs (src/host/translation.ts): TLB geometry, the
+ * latencies of what a walk and an access reference, and cache capacities.
+ */
+export interface TranslationSpec {
+  l1: TlbArraySpec[];
+  stlb: TlbArraySpec[];
+  /** Where the TLB geometry comes from. */
+  tlbBasis: string;
+  stlbHitCycles: ParamSpec;
+  pwcHitCycles: ParamSpec;
+  l2Bytes: ParamSpec;
+  llcBytes: ParamSpec;
+  l2Cycles: ParamSpec;
+  llcCycles: ParamSpec;
+  memoryCycles: ParamSpec;
+  streamLineCycles: ParamSpec;
+  /** Bytes of an RMP entry (AMD only: hosts without an RMP leave it out). */
+  rmpEntryBytes?: ParamSpec;
+}
+
 /** A published (or measured) microbenchmark result a profile is calibrated on. */
 export interface Reference {
   cycles: number;
@@ -80,6 +116,8 @@ export interface ProfileSpec {
    * pCPU switches to another vCPU (inherited from `base` when absent; default off).
    */
   mitigations?: boolean;
+  /** Address-translation figures; each field is inherited from `base` when absent. */
+  translation?: Partial<TranslationSpec>;
   costs: Partial<Record<PrimitiveName, CostSpec>>;
 }
 
@@ -107,6 +145,10 @@ export interface ResolvedProfile {
   idleStates: IdleState[];
   /** CPU vulnerability mitigations are on. */
   mitigations: boolean;
+  /** Address-translation figures, as declared (with provenance), when the chain has them. */
+  translationSpec: TranslationSpec | undefined;
+  /** The same, as the translation model takes them. */
+  translation: TranslationParams | undefined;
 }
 
 /** Applies the `base` chain of `spec`; `lookup` finds a profile by name. */
@@ -135,6 +177,7 @@ export function resolveProfile(
   let clockBasis = "";
   let idleStates: IdleState[] = [];
   let mitigations = false;
+  let translation: Partial<TranslationSpec> = {};
   // Apply from the root base up, so later (more specific) profiles win.
   for (const layer of [...chain].reverse()) {
     for (const [name, cost] of Object.entries(layer.costs) as [PrimitiveName, CostSpec][]) {
@@ -146,6 +189,7 @@ export function resolveProfile(
       platform = layer.platform;
     }
     if (layer.idleStates !== undefined) idleStates = layer.idleStates;
+    if (layer.translation !== undefined) translation = { ...translation, ...layer.translation };
     if (layer.mitigations !== undefined && layer.mitigations !== mitigations) {
       // Figures measured with mitigations off say nothing about a host with them on.
       for (const test of Object.keys(references)) delete references[test];
@@ -179,6 +223,52 @@ export function resolveProfile(
     p99ById,
     idleStates,
     mitigations,
+    ...resolveTranslation(spec.name, translation),
+  };
+}
+
+const TRANSLATION_FIELDS = [
+  "stlbHitCycles",
+  "pwcHitCycles",
+  "l2Bytes",
+  "llcBytes",
+  "l2Cycles",
+  "llcCycles",
+  "memoryCycles",
+  "streamLineCycles",
+] as const;
+
+function resolveTranslation(
+  name: string,
+  spec: Partial<TranslationSpec>,
+): { translationSpec: TranslationSpec | undefined; translation: TranslationParams | undefined } {
+  const missing = [
+    ...(["l1", "stlb", "tlbBasis"] as const).filter((f) => spec[f] === undefined),
+    ...TRANSLATION_FIELDS.filter((f) => spec[f] === undefined),
+  ];
+  if (missing.length === 3 + TRANSLATION_FIELDS.length) {
+    return { translationSpec: undefined, translation: undefined };
+  }
+  if (missing.length > 0) {
+    throw new ProfileError(
+      `profile ${name}'s translation figures lack ${
+        missing.join(", ")
+      } (set them or a base that has them)`,
+    );
+  }
+  const full = spec as TranslationSpec;
+  const values = Object.fromEntries(TRANSLATION_FIELDS.map((f) => [f, full[f].value])) as Record<
+    typeof TRANSLATION_FIELDS[number],
+    number
+  >;
+  return {
+    translationSpec: full,
+    translation: {
+      l1: full.l1,
+      stlb: full.stlb,
+      ...values,
+      rmpEntryBytes: full.rmpEntryBytes?.value ?? 0,
+    },
   };
 }
 

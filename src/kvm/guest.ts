@@ -11,6 +11,7 @@ import type { Flow } from "../host/thread.ts";
 import type { Recorder } from "../report/recorder.ts";
 import type { SequenceProgram } from "../workloads/program.ts";
 import { PAGES_PER_2M } from "../host/memory.ts";
+import { memoryBatch } from "./memory_access.ts";
 import { INSN } from "./platform.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
@@ -180,16 +181,28 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
       if (op === OP_DONE) break;
       if (op === OP_NONE) continue;
       const start = vcpu.cursorCycles;
+      const workload = workloads[workloadIds[current]];
       vcpu.currentOp = op;
       // Single-instruction operations go straight to the platform (one generator less).
       const insn = SINGLE_INSN[op];
       if (insn >= 0) yield* vcpu.platform.execute(vcpu, insn, 0);
-      else yield* multiStep(vcpu, vm, op, program.arg, program.pages);
+      else if (op === OP.memory) {
+        yield* memoryBatch(vcpu, vm, vm.translation!, program.batch!, workload.memory!);
+      } else yield* multiStep(vcpu, vm, op, program.arg, program.pages);
       if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
       vcpu.currentOp = -1;
       vcpu.timeline?.operation(vcpu.lane, op, start, vcpu.cursorCycles - start);
-      latency[op].record(vcpu.cursorCycles - start);
-      workloads[workloadIds[current]].operations++;
+      if (op === OP.memory) {
+        // A batch counts as its accesses, each taking its share of the batch's time.
+        const accesses = program.batch!.accesses;
+        if (accesses > 0) {
+          latency[op].record(Math.round((vcpu.cursorCycles - start) / accesses), accesses);
+          workload.operations += accesses;
+        }
+      } else {
+        latency[op].record(vcpu.cursorCycles - start);
+        workload.operations++;
+      }
     }
     env.onFinished();
     yield* vcpu.pause(); // the run may end here (all workloads complete)

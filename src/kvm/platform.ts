@@ -14,6 +14,7 @@ import type { FifoServer, ResourceStats } from "../engine/mod.ts";
 import type { Timeline } from "../report/timeline.ts";
 import type { GuestOperation } from "../host/operations.ts";
 import type { PrimitiveName } from "../host/primitives.ts";
+import type { PageSize } from "../host/translation.ts";
 import type { Flow, HostThread } from "../host/thread.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
@@ -125,6 +126,12 @@ export interface PlatformVm {
   deviceWrite?(thread: HostThread, page: number, kernel: boolean): Flow<boolean>;
   /** The guest reads back a device buffer at `page` (after the device wrote it). */
   guestReadsBuffer?(vcpu: Vcpu, page: number): Flow;
+  /** The guest can access `page` without a fault, #VE or #VC. Absent: when it is mapped. */
+  pageReady?(page: number): boolean;
+  /** `page` must be accepted (TDX ACCEPT, SNP PVALIDATE) before the guest may use it. */
+  needsAccept?(page: number): boolean;
+  /** AMD SEV-SNP: the size of the RMP entry covering `page` (the hardware checks it). */
+  rmpPageSize?(page: number): PageSize;
   /**
    * What the VMM does between creating the VM and its first KVM_RUN (an SNP launch), run
    * on a host thread of its own that holds a pCPU; the vCPUs start once it has returned.

@@ -238,15 +238,17 @@ export class Vcpu extends HostThread {
   // ---- Flows run by the vCPU's own process --------------------------------------------
 
   /**
-   * Runs `cycles` of guest work. Events that arrive meanwhile are handled as they come
-   * (an exit and re-entry, or a posted interrupt's handler) and the work then continues.
+   * Runs `cycles` of guest work, charged to `prim` (guest compute by default; a memory
+   * workload charges its page walks to TLB_WALK). Events that arrive meanwhile are handled
+   * as they come (an exit and re-entry, or a posted interrupt's handler) and the work then
+   * continues.
    */
-  *runGuest(cycles: number): Flow {
+  *runGuest(cycles: number, prim: number = P.GUEST): Flow {
     let remaining = cycles;
     for (;;) {
       if (this.#eventWaiting()) yield* this.#handleEvent();
       const start = this.cursorCycles;
-      const cause = yield this.#beginStretch(P.GUEST, remaining, GUEST);
+      const cause = yield this.#beginStretch(prim, remaining, GUEST);
       this.#endStretch();
       if (cause === undefined) return;
       remaining -= this.cursorCycles - start;

@@ -10,6 +10,7 @@ import type { CpuPool } from "../host/cpu_pool.ts";
 import { GuestMemory, PAGES_PER_2M } from "../host/memory.ts";
 import { P } from "../host/primitives.ts";
 import { Srcu } from "../host/srcu.ts";
+import type { TranslationParams } from "../host/translation.ts";
 import type { Flow, HostThread } from "../host/thread.ts";
 import type { OutcomeKind } from "../report/recorder.ts";
 import type { IrqSource } from "./irq.ts";
@@ -26,6 +27,8 @@ export interface HostEnv {
   config: VcpuHostConfig;
   /** Where failures are reported (a host process killed, a guest terminated, ...). */
   outcomes?: OutcomeSink;
+  /** The profile's address-translation figures (memory workloads need them). */
+  translation?: TranslationParams;
 }
 
 /** Receives what failures did; `panic` also ends the run (the host is gone). */
@@ -80,6 +83,8 @@ export class Vm {
   bounceBuffers = false;
   /** Where failures are reported (none in a bare test harness). */
   readonly outcomes: OutcomeSink | undefined;
+  /** The host's address-translation figures (absent in a bare test harness). */
+  readonly translation: TranslationParams | undefined;
   /** The guest has terminated (or was killed): its vCPUs run nothing more. */
   terminated = false;
   /** Faults not injected yet, per vCPU, earliest last. */
@@ -96,6 +101,7 @@ export class Vm {
     this.name = spec.name;
     this.spec = spec;
     this.outcomes = env.outcomes;
+    this.translation = env.translation;
     this.memory = new GuestMemory(spec.memoryMiB);
     this.vmmLock = new Mutex(sim, `${spec.name}/vmm-lock`);
     this.mmuLock = new RwLock(sim, `${spec.name}/mmu_lock`);

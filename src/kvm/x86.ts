@@ -22,6 +22,7 @@ import { P, type PrimitiveName } from "../host/primitives.ts";
 import type { Flow } from "../host/thread.ts";
 import { PAGES_PER_2M } from "../host/memory.ts";
 import {
+  type ChoiceSpec,
   type DesignSpec,
   EXIT_KIND,
   EXIT_KIND_COUNT,
@@ -75,12 +76,15 @@ class X86Vm implements PlatformVm {
   readonly #reasons: Int32Array;
   readonly #devicesInKernel: boolean;
   readonly #notifyOnVcpuThread: boolean;
+  /** A fault maps the whole 2 MiB region (2 MiB host pages back the guest). */
+  readonly #huge: boolean;
 
   constructor(vm: Vm, reasonTable: Int32Array, choices: Record<string, string>) {
     this.#vm = vm;
     this.#reasons = reasonTable;
     this.#devicesInKernel = choices.devices === "kernel";
     this.#notifyOnVcpuThread = choices.virtio === "vmm-vcpu";
+    this.#huge = choices["host-pages"] === "2M" || vm.spec.hostPageSize === "2M";
   }
 
   exit(vcpu: Vcpu, kind: number): void {
@@ -180,7 +184,7 @@ class X86Vm implements PlatformVm {
     yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     // Another vCPU may have mapped it meanwhile (a spurious fault).
     if (!vm.memory.isMapped(page)) {
-      const huge = vm.spec.hostPageSize === "2M";
+      const huge = this.#huge;
       vcpu.step(P.PAGE_ALLOC);
       vcpu.stepTimes(P.PAGE_CLEAR, huge ? PAGES_PER_2M : 1);
       if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
@@ -214,6 +218,16 @@ export const X86_IO_CHOICES: PlatformSpec["choices"] = [
     },
   },
 ];
+
+/** What backs a plain guest's memory in the host (the THP on/off reference). */
+const HOST_PAGES_CHOICE: ChoiceSpec = {
+  id: "host-pages",
+  doc: "Host pages backing a plain guest's memory: what its EPT/NPT leaves can be",
+  options: {
+    scenario: "as the guest's `hostPageSize` says (4 KiB unless the scenario asks for 2 MiB)",
+    "2M": "2 MiB (THP or hugetlbfs): a fault maps the whole 2 MiB region with one leaf",
+  },
+};
 
 /**
  * Primitives every x86 platform's flows may charge: the guest's interrupt handling, KVM's
@@ -284,6 +298,7 @@ export const X86_COMMON_OPERATIONS: PlatformSpec["operations"] = [
   "self-ipi-hlt",
   "virtio-rr",
   "touch",
+  "memory",
 ];
 
 const OPERATIONS: PlatformSpec["operations"] = [
@@ -304,7 +319,7 @@ function platform(
     name,
     description,
     defaultProfile,
-    choices: X86_IO_CHOICES,
+    choices: [HOST_PAGES_CHOICE, ...X86_IO_CHOICES],
     primitives: PRIMITIVES,
     operations: OPERATIONS,
     createVm: (vm, choices) => new X86Vm(vm, table, choices),
@@ -333,26 +348,33 @@ function designs(prefix: "vmx" | "svm"): DesignSpec[] {
       name: `${prefix}.io-in-kernel`,
       platform: prefix,
       summary: `plain ${prefix.toUpperCase()} guest; devices in KVM, virtio in vhost-net`,
-      choices: { devices: "kernel", virtio: "vhost" },
+      choices: { "host-pages": "scenario", devices: "kernel", virtio: "vhost" },
+    },
+    {
+      name: `${prefix}.thp`,
+      platform: prefix,
+      summary: `plain ${prefix.toUpperCase()} guest on 2 MiB host pages (THP); devices in KVM`,
+      splits: ["S15"],
+      choices: { "host-pages": "2M", devices: "kernel", virtio: "vhost" },
     },
     {
       name: `${prefix}.io-in-vmm`,
       platform: prefix,
       summary: `plain ${prefix.toUpperCase()} guest; devices in the VMM, virtio on its I/O thread`,
-      choices: { devices: "vmm", virtio: "vmm" },
+      choices: { "host-pages": "scenario", devices: "vmm", virtio: "vmm" },
     },
     {
       name: `${prefix}.io-in-vmm-vcpu`,
       platform: prefix,
       summary:
         `plain ${prefix.toUpperCase()} guest; devices in the VMM, virtio notifies exit to userspace`,
-      choices: { devices: "vmm", virtio: "vmm-vcpu" },
+      choices: { "host-pages": "scenario", devices: "vmm", virtio: "vmm-vcpu" },
     },
     {
       name: `${prefix}.io-daemon`,
       platform: prefix,
       summary: `plain ${prefix.toUpperCase()} guest; virtio served by one host-wide daemon`,
-      choices: { devices: "kernel", virtio: "daemon" },
+      choices: { "host-pages": "scenario", devices: "kernel", virtio: "daemon" },
     },
   ];
 }

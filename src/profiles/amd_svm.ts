@@ -9,6 +9,7 @@
 
 import type { CostSpec, ProfileSpec } from "../host/profile.ts";
 import { INTEL_VMX } from "./intel_vmx.ts";
+import { GENOA_TRANSLATION } from "./translation.ts";
 
 /** The default AMD profile. */
 const CLOCK_GHZ = 2.7;
@@ -25,6 +26,7 @@ export const AMD_SVM: ProfileSpec = {
   platform: "svm",
   clockGHz: CLOCK_GHZ,
   clockBasis: "EPYC 9334 base clock (the CVM_eval figures in calibration.md were taken there)",
+  translation: GENOA_TRANSLATION,
   idleStates: [
     {
       name: "C1",

@@ -10,6 +10,7 @@
 
 import type { CostSpec, ProfileSpec } from "../host/profile.ts";
 import type { PrimitiveName } from "../host/primitives.ts";
+import { SPR_TRANSLATION } from "./translation.ts";
 
 /** The published figures this profile is calibrated on (cycles unless noted). */
 export const INTEL_FIGURES = {
@@ -314,6 +315,7 @@ export const INTEL_VMX: ProfileSpec = {
     },
   ],
   mitigations: false,
+  translation: SPR_TRANSLATION,
   costs,
 };
 

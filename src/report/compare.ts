@@ -12,7 +12,7 @@ import type { Summary } from "./summary.ts";
 
 /** One compared metric. */
 export interface CompareRow {
-  section: "run" | "outcomes" | "latency" | "throughput" | "domain" | "primitive";
+  section: "run" | "outcomes" | "latency" | "throughput" | "memory" | "domain" | "primitive";
   metric: string;
   unit: string;
   /** One value per design (null when the metric does not apply to it). */
@@ -71,6 +71,22 @@ export function compareSummaries(summaries: Summary[]): Comparison {
       (s) => s.workloads[i]?.throughputPerSec,
     );
   });
+  summaries[0].workloads.forEach((w, i) => {
+    if (w.memory === undefined) return;
+    const name = `${w.guest} workload ${w.index}`;
+    const memory = (s: Summary) => s.workloads[i]?.memory;
+    add("memory", `${name} accesses/s`, "1/s", (s) => memory(s)?.accessesPerSec);
+    add("memory", `${name} access latency`, "ns", (s) => memory(s)?.meanAccessNs);
+    add(
+      "memory",
+      `${name} walk cycles per access`,
+      "cycles",
+      (s) => memory(s)?.walkCyclesPerAccess,
+    );
+    add("memory", `${name} STLB misses`, "per access", (s) => memory(s)?.stlbMissRate);
+    add("memory", `${name} cycles per walk`, "cycles", (s) => memory(s)?.cyclesPerWalk);
+    add("memory", `${name} under 2 MiB leaves`, "share", (s) => memory(s)?.hugeShare);
+  });
   for (const domain of DOMAINS) {
     if (summaries.every((s) => s.totals.byDomain[domain] === 0)) continue;
     add("domain", domain, "cycles", (s) => s.totals.byDomain[domain]);
@@ -88,11 +104,15 @@ export function compareSummaries(summaries: Summary[]): Comparison {
   };
 }
 
+/** Decimals shown for values of a unit (others are whole numbers). */
+const UNIT_DIGITS: Record<string, number> = { ms: 3, ns: 1, share: 3, "per access": 3 };
+
 const SECTION_TITLES: Record<CompareRow["section"], string> = {
   run: "Run",
   outcomes: "Outcomes (blast radius)",
   latency: "Guest operation latency",
   throughput: "Workload throughput",
+  memory: "Memory workloads: throughput and the translation behind it",
   domain: "Time by domain, all threads (vCPUs and host threads)",
   primitive: "Time by primitive, all threads (where the difference comes from)",
 };
@@ -113,7 +133,7 @@ export function renderComparison(comparison: Comparison): string {
     out.push(table(
       headers,
       rows.map((row) => {
-        const digits = row.unit === "ms" ? 3 : 0;
+        const digits = UNIT_DIGITS[row.unit] ?? 0;
         const show = (v: number | null) =>
           v === null ? "-" : digits > 0 ? decimal(v, digits) : integer(v);
         const base = row.values[0];

@@ -8,7 +8,14 @@ import { DOMAINS } from "../host/primitives.ts";
 import type { Summary } from "./summary.ts";
 
 /** Names of the CSV tables. */
-export const CSV_TABLES = ["threads", "primitives", "exits", "operations", "resources"] as const;
+export const CSV_TABLES = [
+  "threads",
+  "primitives",
+  "exits",
+  "operations",
+  "resources",
+  "memory",
+] as const;
 
 /** One of {@linkcode CSV_TABLES}. */
 export type CsvTable = typeof CSV_TABLES[number];
@@ -88,6 +95,45 @@ function csvRows(summary: Summary, table: CsvTable): (string | number)[][] {
           r.waitCycles.p99,
           r.maxQueueLength,
         ]),
+      ];
+    case "memory":
+      return [
+        [
+          "guest",
+          "workload",
+          "accesses",
+          "accesses_per_sec",
+          "bytes_per_sec",
+          "mean_access_cycles",
+          "mean_access_ns",
+          "walk_cycles_per_access",
+          "walk_share",
+          "l1_miss_rate",
+          "stlb_miss_rate",
+          "cycles_per_walk",
+          "huge_share",
+          "warmup_ms",
+        ],
+        ...summary.workloads.flatMap((w) => {
+          const m = w.memory;
+          if (m === undefined) return [];
+          return [[
+            w.guest,
+            w.index,
+            m.accesses,
+            m.accessesPerSec,
+            m.bytesPerSec,
+            m.meanAccessCycles,
+            m.meanAccessNs,
+            m.walkCyclesPerAccess,
+            m.walkShare,
+            m.l1MissRate,
+            m.stlbMissRate,
+            m.cyclesPerWalk,
+            m.hugeShare,
+            m.warmupMs,
+          ]];
+        }),
       ];
   }
 }

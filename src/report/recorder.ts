@@ -20,6 +20,40 @@ export interface WorkloadRecord {
   operations: number;
   /** vCPUs that have finished it. */
   finishedVcpus: number;
+  /** A `memory` workload's accesses and what they cost. */
+  memory?: MemoryTotals;
+}
+
+/** What a `memory` workload's accesses cost, summed over its vCPUs. */
+export interface MemoryTotals {
+  accesses: number;
+  /** Guest cycles of the batches, summed over the vCPUs (accesses, and what interrupted them). */
+  batchCycles: number;
+  /** Cycles the vCPUs spent touching their working sets in before the first batch, summed. */
+  warmupCycles: number;
+  /** Guest cycles of the accesses themselves (data, STLB hits, walks). */
+  accessCycles: number;
+  /** Of them, in page walks. */
+  walkCycles: number;
+  /** L1 dTLB misses and STLB misses (walks); fractional, from the analytic model. */
+  l1Misses: number;
+  stlbMisses: number;
+  /** Accesses to pages under 2 MiB host leaves. */
+  hugeAccesses: number;
+}
+
+/** Empty memory totals. */
+export function emptyMemoryTotals(): MemoryTotals {
+  return {
+    accesses: 0,
+    batchCycles: 0,
+    warmupCycles: 0,
+    accessCycles: 0,
+    walkCycles: 0,
+    l1Misses: 0,
+    stlbMisses: 0,
+    hugeAccesses: 0,
+  };
 }
 
 /**

@@ -10,6 +10,7 @@ import type { HistogramSummary, ResourceReport } from "../engine/mod.ts";
 import type { CostSpec, ResolvedProfile } from "../host/profile.ts";
 import { OPERATION_NAMES } from "../host/operations.ts";
 import { EXIT_REASON_NAMES } from "../host/exit_reasons.ts";
+import { LINE_BYTES } from "../host/translation.ts";
 import {
   type Domain,
   DOMAINS,
@@ -19,7 +20,7 @@ import {
 } from "../host/primitives.ts";
 import type { DesignSpec } from "../kvm/platform.ts";
 import type { ResolvedScenario } from "../scenario/load.ts";
-import type { Recorder } from "./recorder.ts";
+import type { MemoryTotals, Recorder } from "./recorder.ts";
 import config from "../../deno.json" with { type: "json" };
 
 /** Version of the summary format; bumped on any incompatible change. */
@@ -87,6 +88,35 @@ export interface WorkloadSummary {
   operations: number;
   /** Operations per simulated second over the whole run. */
   throughputPerSec: number;
+  /** A `memory` workload's accesses: throughput, latency and the translation behind it. */
+  memory?: MemorySummary;
+}
+
+/**
+ * What a memory workload's accesses achieved, measured over its batches (not the touching
+ * in before them); rates and shares are per access.
+ */
+export interface MemorySummary {
+  accesses: number;
+  /** Accesses per second of every vCPU running it together. */
+  accessesPerSec: number;
+  /** The same in bytes (an access is one 64-byte line). */
+  bytesPerSec: number;
+  /** Guest cycles per access, with what interrupted the batches. */
+  meanAccessCycles: number;
+  meanAccessNs: number;
+  /** Page-walk cycles per access, and their share of the accesses' own cycles. */
+  walkCyclesPerAccess: number;
+  walkShare: number;
+  /** L1 dTLB misses and STLB misses (walks) per access. */
+  l1MissRate: number;
+  stlbMissRate: number;
+  /** Cycles of one walk. */
+  cyclesPerWalk: number;
+  /** Share of accesses to pages under 2 MiB host leaves. */
+  hugeShare: number;
+  /** Simulated time the vCPUs spent touching their working sets in, per vCPU. */
+  warmupMs: number;
 }
 
 /** Contents of summary.json. */
@@ -252,8 +282,30 @@ export function buildSummary(input: SummaryInput): Summary {
       finishedVcpus: w.finishedVcpus,
       operations: w.operations,
       throughputPerSec: seconds > 0 ? round(w.operations / seconds, 3) : 0,
+      ...(w.memory === undefined ? {} : { memory: summarizeMemory(w.memory, w.vcpus, clockHz) }),
     })),
     outcomes: summarizeOutcomes(recorder, endCycles, clockHz / 1000),
+  };
+}
+
+/** A memory workload's totals as rates and shares. */
+function summarizeMemory(m: MemoryTotals, vcpus: number, clockHz: number): MemorySummary {
+  const perVcpuSeconds = m.batchCycles / Math.max(1, vcpus) / clockHz;
+  const per = (value: number) => (m.accesses > 0 ? value / m.accesses : 0);
+  const accessesPerSec = perVcpuSeconds > 0 ? m.accesses / perVcpuSeconds : 0;
+  return {
+    accesses: m.accesses,
+    accessesPerSec: round(accessesPerSec, 3),
+    bytesPerSec: round(accessesPerSec * LINE_BYTES, 3),
+    meanAccessCycles: round(per(m.batchCycles), 3),
+    meanAccessNs: round(per(m.batchCycles) / (clockHz / 1e9), 3),
+    walkCyclesPerAccess: round(per(m.walkCycles), 3),
+    walkShare: round(m.accessCycles > 0 ? m.walkCycles / m.accessCycles : 0, 6),
+    l1MissRate: round(per(m.l1Misses), 6),
+    stlbMissRate: round(per(m.stlbMisses), 6),
+    cyclesPerWalk: round(m.stlbMisses > 0 ? m.walkCycles / m.stlbMisses : 0, 3),
+    hugeShare: round(per(m.hugeAccesses), 6),
+    warmupMs: round(m.warmupCycles / Math.max(1, vcpus) / (clockHz / 1000), 6),
   };
 }
 

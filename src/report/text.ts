@@ -143,6 +143,45 @@ export function renderSummary(summary: Summary): string {
       ]),
     ));
   }
+  const memory = summary.workloads.filter((w) => w.memory !== undefined);
+  if (memory.length > 0) {
+    out.push("", "Memory workloads (over their batches; per access unless noted)");
+    out.push(table(
+      [
+        "guest",
+        "#",
+        "accesses",
+        "accesses/s",
+        "GB/s",
+        "ns",
+        "cycles",
+        "walk cycles",
+        "walk share",
+        "STLB misses",
+        "cycles/walk",
+        "2M share",
+        "warm-up ms",
+      ],
+      memory.map((w) => {
+        const m = w.memory!;
+        return [
+          w.guest,
+          String(w.index),
+          integer(m.accesses),
+          integer(m.accessesPerSec),
+          decimal(m.bytesPerSec / 1e9, 2),
+          decimal(m.meanAccessNs, 1),
+          decimal(m.meanAccessCycles, 1),
+          decimal(m.walkCyclesPerAccess, 1),
+          percent(m.walkShare, 1),
+          decimal(m.stlbMissRate, 3),
+          decimal(m.cyclesPerWalk, 0),
+          percent(m.hugeShare, 1),
+          decimal(m.warmupMs, 1),
+        ];
+      }),
+    ));
+  }
   if (summary.vcpus.length <= MAX_VCPU_ROWS) {
     const shown = DOMAINS.filter((d) => totals.byDomain[d] > 0);
     out.push("", "Time by domain per vCPU, share of the run");

@@ -115,6 +115,7 @@ export function writeReport(
   writeFileAtomic(join(dir, "summary.json"), JSON.stringify(summary, null, 2) + "\n");
   writeFileAtomic(join(dir, "run-info.json"), JSON.stringify(info, null, 2) + "\n");
   for (const table of CSV_TABLES) {
+    if (table === "memory" && !summary.workloads.some((w) => w.memory !== undefined)) continue;
     writeFileAtomic(join(dir, "tables", `${table}.csv`), summaryCsv(summary, table));
   }
   const timelineFile = join(dir, "timeline.bin");

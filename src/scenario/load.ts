@@ -237,6 +237,9 @@ function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
       }
     });
     guest.workloads.forEach((workload, w) => {
+      if (workload.kind === "memory") {
+        checkWorkingSets(workload, guest, `guests[${g}].workloads[${w}]`, issues);
+      }
       if (workload.vcpus === "all") return;
       workload.vcpus.forEach((index, k) => {
         if (index >= guest.vcpus) {
@@ -260,6 +263,25 @@ function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
     };
     if (guest.platform !== undefined) resolved.platform = guest.platform;
     return resolved;
+  });
+}
+
+/** A memory workload's working sets (one per vCPU, or one shared) must lie in guest memory. */
+function checkWorkingSets(
+  workload: Extract<WorkloadSpec, { kind: "memory" }>,
+  guest: ScenarioSpec["guests"][number],
+  path: string,
+  issues: Issue[],
+): void {
+  const vcpus = workload.vcpus === "all" ? guest.vcpus : workload.vcpus.length;
+  const sets = workload.shared ? 1 : vcpus;
+  const endMiB = workload.offsetMiB + workload.workingSetMiB * sets;
+  if (endMiB <= guest.memoryMiB) return;
+  issues.push({
+    path: `${path}.workingSetMiB`,
+    message: `${sets === 1 ? "the working set" : `${sets} working sets (one per vCPU)`} of ` +
+      `${workload.workingSetMiB} MiB from offsetMiB ${workload.offsetMiB} end at ` +
+      `${endMiB} MiB, beyond the guest's memoryMiB ${guest.memoryMiB}`,
   });
 }
 
@@ -340,6 +362,17 @@ function checkDesign(
     });
   });
   if (profile === undefined) return;
+  if (
+    profile.translation === undefined &&
+    spec.guests.some((guest) => guest.workloads.some((w) => w.kind === "memory"))
+  ) {
+    issues.push({
+      path: "profile",
+      message: `profile ${profile.name} has no translation figures (TLB geometry, cache and ` +
+        "memory latencies), which memory workloads need: base it on a shipped profile or add " +
+        "`translation`",
+    });
+  }
   const missing = missingCosts(profile, [...needed]);
   if (missing.length > 0) {
     issues.push({

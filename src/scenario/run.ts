@@ -16,7 +16,7 @@ import type { VcpuHostConfig } from "../kvm/vcpu.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import { type BackendKind, BackendThread, VirtioNet } from "../kvm/virtio.ts";
 import { type HostEnv, type OutcomeSink, Vm } from "../kvm/vm.ts";
-import { Recorder } from "../report/recorder.ts";
+import { emptyMemoryTotals, Recorder } from "../report/recorder.ts";
 import {
   type LaneKind,
   recordExclusive,
@@ -113,7 +113,14 @@ export function simulate(
       sim.stop(); // nothing runs on a panicked host
     },
   };
-  const env: HostEnv = { sim, costs: profile.cyclesById, pool, config, outcomes };
+  const env: HostEnv = {
+    sim,
+    costs: profile.cyclesById,
+    pool,
+    config,
+    outcomes,
+    translation: profile.translation,
+  };
   const timeline = options.timeline === undefined ? undefined : new Timeline(options.timeline);
   const laneByProcess = new Map<Process, number>();
   const laneOf = (process: Process) => laneByProcess.get(process) ?? -1;
@@ -221,6 +228,7 @@ export function simulate(
         vcpus: vm.vcpus.filter((vcpu) => runsOn(workload, vcpu.index)).length,
         operations: 0,
         finishedVcpus: 0,
+        ...(workload.kind === "memory" ? { memory: emptyMemoryTotals() } : {}),
       })
     );
     for (const vcpu of vm.vcpus) {

@@ -43,6 +43,7 @@ import {
   REGION_HUGE,
 } from "../host/memory.ts";
 import { P, type PrimitiveName } from "../host/primitives.ts";
+import type { PageSize } from "../host/translation.ts";
 import { Srcu } from "../host/srcu.ts";
 import type { Flow, HostThread } from "../host/thread.ts";
 import { kickAndWait } from "../kvm/kick.ts";
@@ -356,14 +357,29 @@ class SnpVm implements PlatformVm {
 
   /** Records in the guest's own bookkeeping (its accepted-memory bitmap) what it accepted. */
   #markAccepted(first: number, count: number, accepted: boolean): void {
-    const flags = this.#vm.memory.pageFlags;
+    const memory = this.#vm.memory;
+    const flags = memory.pageFlags;
     for (let page = first; page < first + count; page++) {
-      if (accepted) flags[page] |= PAGE_ACCEPTED;
-      else flags[page] &= ~PAGE_ACCEPTED;
+      if (accepted) memory.addPageFlags(page, PAGE_ACCEPTED);
+      else memory.setPageFlags(page, flags[page] & ~PAGE_ACCEPTED);
     }
   }
 
   /** A data access: shared pages fault in normally; private ones must be validated. */
+  pageReady(page: number): boolean {
+    const flags = this.#vm.memory.pageFlags[page];
+    if ((flags & PAGE_PRIVATE) === 0) return (flags & PAGE_MAPPED) !== 0;
+    return this.#rmp.isValidated(page) && this.#privateReady(page);
+  }
+
+  needsAccept(page: number): boolean {
+    return (this.#vm.memory.pageFlags[page] & PAGE_PRIVATE) !== 0 && !this.#rmp.isValidated(page);
+  }
+
+  rmpPageSize(page: number): PageSize {
+    return this.#rmp.is2M(page) ? "2M" : "4K";
+  }
+
   *#touch(vcpu: Vcpu, page: number): Flow {
     const flags = this.#vm.memory.pageFlags[page];
     if ((flags & PAGE_PRIVATE) === 0) {
@@ -501,8 +517,10 @@ class SnpVm implements PlatformVm {
     }
     const flags = memory.pageFlags;
     for (let page = first; page < first + count; page++) {
-      if (toPrivate) flags[page] |= PAGE_PRIVATE;
-      else flags[page] &= ~PAGE_PRIVATE;
+      memory.setPageFlags(
+        page,
+        toPrivate ? flags[page] | PAGE_PRIVATE : flags[page] & ~PAGE_PRIVATE,
+      );
     }
   }
 
@@ -556,8 +574,7 @@ class SnpVm implements PlatformVm {
       if ((memory.regionFlags[Math.floor(page / PAGES_PER_2M)] & REGION_HUGE) !== 0) {
         this.#unmapRegion(page);
       } else {
-        flags[page] &= ~PAGE_MAPPED;
-        memory.mappedPages--;
+        memory.unmap4k(page);
       }
     }
     if (leaves > 0) {
@@ -729,12 +746,8 @@ class SnpVm implements PlatformVm {
     const memory = this.#vm.memory;
     const first = page - (page % PAGES_PER_2M);
     const last = Math.min(first + PAGES_PER_2M, memory.pages);
-    for (let p = first; p < last; p++) {
-      if ((memory.pageFlags[p] & PAGE_MAPPED) === 0) continue;
-      memory.pageFlags[p] &= ~PAGE_MAPPED;
-      memory.mappedPages--;
-    }
-    memory.regionFlags[Math.floor(first / PAGES_PER_2M)] &= ~REGION_HUGE;
+    for (let p = first; p < last; p++) memory.unmap4k(p);
+    memory.splitRegion(first);
   }
 
   /** A fault on a shared page: the normal NPT path. */

@@ -338,6 +338,16 @@ class TdxVm implements PlatformVm {
   }
 
   /** A data access: shared pages fault in normally; unaccepted private ones are accepted. */
+  pageReady(page: number): boolean {
+    const flags = this.#vm.memory.pageFlags[page];
+    if ((flags & PAGE_MAPPED) === 0) return false;
+    return (flags & PAGE_PRIVATE) === 0 || (flags & PAGE_ACCEPTED) !== 0;
+  }
+
+  needsAccept(page: number): boolean {
+    return (this.#vm.memory.pageFlags[page] & (PAGE_PRIVATE | PAGE_ACCEPTED)) === PAGE_PRIVATE;
+  }
+
   *#touch(vcpu: Vcpu, page: number): Flow {
     const memory = this.#vm.memory;
     const flags = memory.pageFlags[page];
@@ -357,7 +367,7 @@ class TdxVm implements PlatformVm {
     if ((memory.pageFlags[page] & PAGE_ACCEPTED) !== 0) return; // already accepted
     while (!memory.isMapped(page)) yield* this.#privateFault(vcpu, page, false);
     vcpu.step(P.TDX_PAGE_ZERO);
-    memory.pageFlags[page] |= PAGE_ACCEPTED;
+    memory.addPageFlags(page, PAGE_ACCEPTED);
   }
 
   /** ACCEPT of a 2 MiB chunk: one 2 MiB leaf, or 512 4 KiB accepts if KVM maps 4 KiB only. */
@@ -371,7 +381,7 @@ class TdxVm implements PlatformVm {
       for (let page = first; page < last; page++) {
         if ((memory.pageFlags[page] & PAGE_ACCEPTED) !== 0) continue;
         vcpu.step(P.TDX_PAGE_ZERO);
-        memory.pageFlags[page] |= PAGE_ACCEPTED;
+        memory.addPageFlags(page, PAGE_ACCEPTED);
       }
       return;
     }
@@ -644,9 +654,9 @@ class TdxVm implements PlatformVm {
       }
     }
     for (let page = first; page < last; page++) {
-      memory.pageFlags[page] = toShared ? 0 : PAGE_PRIVATE; // unmapped and unaccepted
+      memory.setPageFlags(page, toShared ? 0 : PAGE_PRIVATE); // unmapped and unaccepted
     }
-    memory.regionFlags[chunk] &= ~REGION_HUGE;
+    memory.splitRegion(first);
     if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
     vm.mmuLock.write.release();
     vm.slotsLock.release();

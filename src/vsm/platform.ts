@@ -610,8 +610,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
       page = this.#mapped.next(page + 1, last, this.#isMapped)
     ) {
       if (view[page] === keep) continue;
-      memory.pageFlags[page] &= ~PAGE_MAPPED;
-      memory.mappedPages--;
+      memory.unmap4k(page);
       this.#mapped.add(page, -1);
       zapped++;
     }

@@ -6,6 +6,7 @@
  */
 
 import { OP_DONE } from "../host/operations.ts";
+import type { AccessPattern, PageSize } from "../host/translation.ts";
 
 /** What a vCPU runs. */
 export interface GuestProgram {
@@ -24,6 +25,23 @@ export interface GuestProgram {
   arg: number;
   /** Pages a page-range operation covers (VSM `protect`); 1 when absent. */
   pages?: number;
+  /** For a `memory` operation: the batch of accesses it performs. */
+  batch?: MemoryBatch;
+}
+
+/** A batch of accesses to a working set (the `memory` workload). */
+export interface MemoryBatch {
+  /** First 4 KiB page of the working set and its size in pages. */
+  firstPage: number;
+  pages: number;
+  pattern: AccessPattern;
+  guestPage: PageSize;
+  /** Accesses in this batch. */
+  accesses: number;
+  /** Share of the accesses that write. */
+  writeShare: number;
+  /** Guest cycles the batch takes at least (a rate-limited workload waits out the rest). */
+  minCycles: number;
 }
 
 /** Runs several programs one after another, remembering which one is current. */
@@ -31,6 +49,7 @@ export class SequenceProgram implements GuestProgram {
   gapCycles = 0;
   arg = -1;
   pages = 1;
+  batch: MemoryBatch | undefined = undefined;
   /** Index of the program that produced the last operation. */
   current = 0;
   readonly #programs: GuestProgram[];
@@ -47,6 +66,7 @@ export class SequenceProgram implements GuestProgram {
         this.gapCycles = program.gapCycles;
         this.arg = program.arg;
         this.pages = program.pages ?? 1;
+        this.batch = program.batch;
         return op;
       }
       this.current++;

@@ -8,6 +8,8 @@
  * - `idle`: the guest has nothing to run for a while: it halts, waking for interrupts.
  * - `accept-memory`: boot-time acceptance of guest memory in 2 MiB chunks, shared out
  *   among the vCPUs (eager acceptance, as a TD's firmware or early kernel does it).
+ * - `memory`: accesses to a working set with a pattern, in batches whose cost comes from
+ *   the translation model (TLB reach, two-dimensional walks, caches).
  *
  * @module
  */
@@ -23,6 +25,7 @@ import {
 } from "../host/operations.ts";
 import {
   array,
+  boolean,
   choice,
   either,
   type Infer,
@@ -32,7 +35,7 @@ import {
   optional,
   union,
 } from "../scenario/schema.ts";
-import type { GuestProgram } from "./program.ts";
+import type { GuestProgram, MemoryBatch } from "./program.ts";
 
 const vcpuSelector = either(
   choice(["all"], { doc: "every vCPU" }),
@@ -43,7 +46,9 @@ const vcpuSelector = either(
   { default: "all", doc: 'Which vCPUs run this workload: "all" or a list of indices.' },
 );
 
-const operation = choice(OPERATION_NAMES, { doc: "Guest operation (see docs/scenarios.md)." });
+const operation = choice(OPERATION_NAMES.filter((name) => name !== "memory"), {
+  doc: "Guest operation (see docs/scenarios.md); `memory` is the memory workload's own.",
+});
 
 const pages = integer({
   min: 1,
@@ -146,6 +151,80 @@ export const WORKLOAD_SCHEMA = union("kind", {
     doc: "Accept memory eagerly in 2 MiB chunks, the selected vCPUs taking every n-th chunk " +
       "(on a plain guest: first-touch it).",
   }),
+  memory: object({
+    workingSetMiB: number({
+      min: 0.0625,
+      max: 16 * 1024 * 1024,
+      unit: "MiB",
+      doc: "Memory each vCPU accesses (with `shared`, all of them together).",
+    }),
+    offsetMiB: number({
+      min: 0,
+      max: 16 * 1024 * 1024,
+      default: 0,
+      unit: "MiB",
+      doc: "Where the first working set starts in guest memory; each vCPU's own set follows " +
+        "the previous one.",
+    }),
+    shared: boolean({
+      default: false,
+      doc: "All selected vCPUs access one working set (default: each its own, side by side).",
+    }),
+    pattern: choice(["random", "sequential", "hot-set"], {
+      default: "random",
+      doc: "`random`: uniform over the set; `sequential`: a stream of 64-byte lines through " +
+        "it, over and over; `hot-set`: `hotShare` of the accesses go to the first " +
+        "`hotFraction` of the set, the rest uniformly to the rest.",
+    }),
+    hotFraction: number({
+      min: 0.0001,
+      max: 0.9999,
+      default: 0.1,
+      doc: "For `hot-set`: the share of the set that is hot.",
+    }),
+    hotShare: number({
+      min: 0,
+      max: 1,
+      default: 0.9,
+      doc: "For `hot-set`: the share of accesses that go to the hot part.",
+    }),
+    writeShare: number({
+      min: 0,
+      max: 1,
+      default: 0,
+      doc: "Share of accesses that write (reported; in this model a write costs what a read " +
+        "does: no write-back traffic is charged).",
+    }),
+    guestPageSize: choice(["4K", "2M", "1G"], {
+      default: "4K",
+      doc: "The guest's page size over the set (2M: the guest kernel's THP, 1G: hugetlbfs).",
+    }),
+    accessesPerSec: optional(number({
+      min: 0,
+      exclusiveMin: true,
+      max: 1e12,
+      unit: "1/s",
+      doc: "Accesses per second of guest time on each vCPU (default: back to back, as fast " +
+        "as the translation model allows).",
+    })),
+    durationMs: optional(number({
+      min: 0,
+      exclusiveMin: true,
+      max: 3.6e6,
+      unit: "ms",
+      doc: "Stop after this much simulated time on each vCPU.",
+    })),
+    count: optional(integer({
+      min: 1,
+      max: 1e15,
+      doc: "Stop after this many accesses on each vCPU.",
+    })),
+    vcpus: vcpuSelector,
+  }, {
+    doc: "Memory accesses to a working set, latency-bound (each access waits for the last), " +
+      "charged per batch from the translation model: throughput, access latency, TLB misses " +
+      "and walk cycles in the reports. Needs `durationMs` or `count`.",
+  }),
 }, { doc: "A workload: what the guest's vCPUs do." });
 
 /** A validated workload entry. */
@@ -175,12 +254,15 @@ export function workloadOperations(spec: WorkloadSpec): GuestOperation[] {
       return [];
     case "accept-memory":
       return ["accept-2m"];
+    case "memory":
+      return ["memory"];
   }
 }
 
 /** True when the workload ends by itself (it has an iteration count, count or duration). */
 export function workloadIsFinite(spec: WorkloadSpec): boolean {
-  return spec.kind !== "mix" || spec.durationMs !== undefined || spec.count !== undefined;
+  return (spec.kind !== "mix" && spec.kind !== "memory") || spec.durationMs !== undefined ||
+    spec.count !== undefined;
 }
 
 /** Builds the program one vCPU runs for `spec`. */
@@ -199,6 +281,8 @@ export function createProgram(spec: WorkloadSpec, env: ProgramEnv): GuestProgram
       return new SingleStretch(OP_NONE, Math.round(spec.durationMs * env.cyclesPerMs));
     case "idle":
       return new SingleStretch(OP_IDLE, Math.round(spec.durationMs * env.cyclesPerMs));
+    case "memory":
+      return new MemoryProgram(spec, env);
     case "accept-memory": {
       const chunks = Math.floor((spec.memoryMiB ?? env.guestMemoryMiB) / 2);
       return new ChunkProgram(
@@ -359,5 +443,60 @@ class SingleStretch implements GuestProgram {
     this.#done = true;
     this.gapCycles = this.#cycles;
     return this.#op;
+  }
+}
+
+/** Accesses a batch targets; a batch is charged as one pair of guest stretches. */
+export const ACCESSES_PER_BATCH = 4096;
+
+/** The `memory` workload: batches of accesses to this vCPU's (or the shared) working set. */
+class MemoryProgram implements GuestProgram {
+  gapCycles = 0;
+  readonly arg = -1;
+  readonly batch: MemoryBatch;
+  readonly #durationCycles: number;
+  readonly #cyclesPerAccess: number;
+  #remaining: number;
+  #endCycles = -1;
+
+  constructor(spec: Extract<WorkloadSpec, { kind: "memory" }>, env: ProgramEnv) {
+    const pages = Math.max(1, Math.round(spec.workingSetMiB * 256));
+    const offset = Math.round(spec.offsetMiB * 256) + (spec.shared ? 0 : env.rank * pages);
+    this.batch = {
+      firstPage: offset,
+      pages,
+      pattern: spec.pattern === "hot-set"
+        ? { kind: "hot-set", hotFraction: spec.hotFraction, hotShare: spec.hotShare }
+        : { kind: spec.pattern },
+      guestPage: spec.guestPageSize,
+      accesses: ACCESSES_PER_BATCH,
+      writeShare: spec.writeShare,
+      minCycles: 0,
+    };
+    this.#cyclesPerAccess = spec.accessesPerSec === undefined
+      ? 0
+      : (env.cyclesPerMs * 1000) / spec.accessesPerSec;
+    this.#durationCycles = spec.durationMs === undefined
+      ? Infinity
+      : Math.round(spec.durationMs * env.cyclesPerMs);
+    this.#remaining = spec.count ?? Infinity;
+  }
+
+  next(nowCycles: number): number {
+    if (this.#endCycles < 0) {
+      // First a batch of no accesses: the guest touches its working set in (faults,
+      // accepts) before the measured accesses, and their duration, start.
+      this.#endCycles = Infinity;
+      this.batch.accesses = 0;
+      this.batch.minCycles = 0;
+      return OP.memory;
+    }
+    if (this.#endCycles === Infinity) this.#endCycles = nowCycles + this.#durationCycles;
+    if (this.#remaining <= 0 || nowCycles >= this.#endCycles) return OP_DONE;
+    const accesses = Math.min(ACCESSES_PER_BATCH, this.#remaining);
+    this.#remaining -= accesses;
+    this.batch.accesses = accesses;
+    this.batch.minCycles = Math.round(accesses * this.#cyclesPerAccess);
+    return OP.memory;
   }
 }

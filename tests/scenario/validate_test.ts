@@ -68,11 +68,11 @@ const TABLE: [string, unknown, string[]][] = [
     'guests: expected a list of 1 to 256 items, got {"vcpus":1}',
   ]],
   ["unknown workload kind", workload({ kind: "lop" }), [
-    'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", "accept-memory", got "lop" (did you mean "loop"?)',
+    'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", "accept-memory", "memory", got "lop" (did you mean "loop"?)',
   ]],
   ["unknown operation", workload({ operation: "cpu-id" }), [
     `guests[0].workloads[0].operation: expected one of ${
-      quoted(OPERATION_NAMES)
+      quoted(OPERATION_NAMES.filter((name) => name !== "memory"))
     }, got "cpu-id" (did you mean "cpuid"?)`,
   ]],
   ["field of another workload kind", workload({ ratePerSec: 5 }), [
@@ -163,9 +163,9 @@ const TABLE: [string, unknown, string[]][] = [
       'choices.virtio: expected one of "vhost", "vmm", "vmm-vcpu", "daemon", got "deamon" ' +
       '(did you mean "daemon"?)',
       'choices.sept-reads: design vmx.io-in-kernel (platform vmx) has no choice "sept-reads"; ' +
-      "its choices: devices, virtio",
+      "its choices: host-pages, devices, virtio",
       'choices.sept-reads: design vmx.io-in-vmm (platform vmx) has no choice "sept-reads"; ' +
-      "its choices: devices, virtio",
+      "its choices: host-pages, devices, virtio",
     ],
   ],
   ["top level not an object", [1, 2], [": expected an object, got [1,2]"]],

@@ -46,10 +46,14 @@ try {
     ]),
   );
   document.getElementById("headline").replaceChildren(
-    table(headers(comparison), rowsFor(comparison, ["run", "outcomes", "latency", "throughput"]), {
-      caption:
-        "Headline: run, outcomes (blast radius), guest operation latency and workload throughput",
-    }),
+    table(
+      headers(comparison),
+      rowsFor(comparison, ["run", "outcomes", "latency", "throughput", "memory"]),
+      {
+        caption:
+          "Headline: run, outcomes (blast radius), guest operation latency and workload throughput",
+      },
+    ),
   );
   const domainRows = comparison.rows.filter((r) => r.section === "domain");
   new Chart(document.getElementById("domains"), {
