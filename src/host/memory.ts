@@ -119,6 +119,14 @@ export class GuestMemory {
     return mapped;
   }
 
+  /**
+   * Something that decides how `page`'s region can be mapped changed outside the page
+   * state (a VSM protection changing VTL0's view): readers look at the region again.
+   */
+  noteChange(page: number): void {
+    this.#changed(page >> 9);
+  }
+
   /** Sets flags of `page` besides PAGE_MAPPED (accepted, private), noting the change. */
   addPageFlags(page: number, flags: number): void {
     if ((this.pageFlags[page] & flags) === flags) return;

@@ -76,6 +76,7 @@ export interface TranslationSpec {
   pwcHitCycles: ParamSpec;
   l2Bytes: ParamSpec;
   llcBytes: ParamSpec;
+  llcCores: ParamSpec;
   l2Cycles: ParamSpec;
   llcCycles: ParamSpec;
   memoryCycles: ParamSpec;
@@ -232,6 +233,7 @@ const TRANSLATION_FIELDS = [
   "pwcHitCycles",
   "l2Bytes",
   "llcBytes",
+  "llcCores",
   "l2Cycles",
   "llcCycles",
   "memoryCycles",

@@ -15,7 +15,8 @@
  *   page holding it, and the host's leaf entry for the data page. Those three, and on SNP
  *   the RMP entries the hardware checks for the guest's page table page and the data page,
  *   are memory references whose cache hit ratios come from Che's approximation over every
- *   line the accesses and walks touch (data, entries), at the L2's and the LLC's capacity.
+ *   line the accesses and walks touch (data, entries), at the L2's capacity and at the L2's
+ *   plus the core's share of the LLC (a victim cache, shared by the cores busy with memory).
  * - The data access itself: its cache hit ratio from the same solution, or for a stream,
  *   a prefetched line.
  *
@@ -60,9 +61,11 @@ export interface TranslationParams {
   stlbHitCycles: number;
   /** A page-walk reference the paging-structure caches serve. */
   pwcHitCycles: number;
-  /** Cache capacities a core's accesses and walks share: its L2, and its L2 plus its share of the LLC. */
+  /** A core's own L2. */
   l2Bytes: number;
+  /** The last-level cache (a victim cache of the L2s) and how many cores share it. */
   llcBytes: number;
+  llcCores: number;
   /** Load-to-use latencies of a line from L2, LLC and DRAM. */
   l2Cycles: number;
   llcCycles: number;
@@ -228,6 +231,11 @@ export interface AccessModelInput {
   guestPage: PageSize;
   /** The working set, by host leaf size. */
   parts: readonly MappingPart[];
+  /**
+   * Cores with memory-bound work sharing the LLC (at least 1, at most `llcCores`): a core
+   * alone has the whole LLC beside its L2, a full complex an equal share each. Default 1.
+   */
+  llcSharers?: number;
 }
 
 /** Cost of one access (averaged over a batch) under the mapping `parts` describe. */
@@ -291,7 +299,8 @@ export function accessCost(input: AccessModelInput): AccessCost {
     }
   });
   const l2 = cheHitRatios(lineClasses, params.l2Bytes / LINE_BYTES);
-  const llc = cheHitRatios(lineClasses, params.llcBytes / LINE_BYTES);
+  const sharers = Math.min(params.llcCores, Math.max(1, input.llcSharers ?? 1));
+  const llc = cheHitRatios(lineClasses, (params.l2Bytes + params.llcBytes / sharers) / LINE_BYTES);
   const lineCycles = (cls: number) => {
     const inL2 = l2[cls];
     const inLlc = Math.max(llc[cls], inL2);

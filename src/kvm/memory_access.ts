@@ -42,6 +42,8 @@ const RMP_2M = 2;
 export class MemoryView {
   readonly first: number;
   readonly pages: number;
+  /** The VTL whose mappings the set is accessed through (0 outside Hyper-V VSM). */
+  readonly vtl: number;
   readonly #vm: Vm;
   readonly #platform: PlatformVm;
   readonly #firstRegion: number;
@@ -59,11 +61,12 @@ export class MemoryView {
   #version = 0;
   readonly #costs = new Map<string, { version: number; cost: AccessCost }>();
 
-  constructor(vm: Vm, platform: PlatformVm, first: number, pages: number) {
+  constructor(vm: Vm, platform: PlatformVm, first: number, pages: number, vtl: number) {
     this.#vm = vm;
     this.#platform = platform;
     this.first = first;
     this.pages = pages;
+    this.vtl = vtl;
     this.#firstRegion = Math.floor(first / PAGES_PER_2M);
     const regions = Math.floor((first + pages - 1) / PAGES_PER_2M) - this.#firstRegion + 1;
     this.#ready = new Int32Array(regions).fill(-1); // -1: not counted yet
@@ -100,9 +103,9 @@ export class MemoryView {
     if (platform.pageReady === undefined) {
       for (let page = lo; page < hi; page++) if (memory.isMapped(page)) ready++;
     } else {
-      for (let page = lo; page < hi; page++) if (platform.pageReady(page)) ready++;
+      for (let page = lo; page < hi; page++) if (platform.pageReady(page, this.vtl)) ready++;
     }
-    const huge = memory.isHuge(lo) ? 1 : 0;
+    const huge = (platform.hugeRegion?.(region, this.vtl) ?? memory.isHuge(lo)) ? 1 : 0;
     const rmpSize = platform.rmpPageSize?.(lo);
     const rmp = rmpSize === undefined ? RMP_NONE : rmpSize === "2M" ? RMP_2M : RMP_4K;
     const pages = hi - lo;
@@ -146,7 +149,7 @@ export class MemoryView {
         }
       }
       for (let page = lo; page < hi; page++) {
-        const ready = platform.pageReady?.(page) ?? memory.isMapped(page);
+        const ready = platform.pageReady?.(page, this.vtl) ?? memory.isMapped(page);
         if (!ready) yield* platform.execute(vcpu, INSN.MEM_TOUCH, page);
       }
       this.refresh();
@@ -156,6 +159,7 @@ export class MemoryView {
 
   /** What one access costs under the mapping the set has now. */
   cost(params: TranslationParams, batch: MemoryBatch): AccessCost {
+    // The LLC is shared by the host's vCPUs that run memory workloads (a fixed count).
     this.refresh();
     const key = `${batch.pattern.kind}/${batch.guestPage}/${
       batch.pattern.kind === "hot-set"
@@ -169,6 +173,7 @@ export class MemoryView {
       pattern: batch.pattern,
       guestPage: batch.guestPage,
       parts: this.parts(),
+      llcSharers: this.#vm.memoryVcpus,
     });
     this.#costs.set(key, { version: this.#version, cost });
     return cost;
@@ -238,10 +243,10 @@ const VIEWS = new WeakMap<Vm, Map<string, MemoryView>>();
 export function memoryView(vm: Vm, platform: PlatformVm, batch: MemoryBatch): MemoryView {
   let views = VIEWS.get(vm);
   if (views === undefined) VIEWS.set(vm, views = new Map());
-  const key = `${batch.firstPage}/${batch.pages}`;
+  const key = `${batch.firstPage}/${batch.pages}/${batch.vtl}`;
   let view = views.get(key);
   if (view === undefined) {
-    view = new MemoryView(vm, platform, batch.firstPage, batch.pages);
+    view = new MemoryView(vm, platform, batch.firstPage, batch.pages, batch.vtl);
     views.set(key, view);
   }
   return view;
@@ -271,8 +276,12 @@ export function* memoryBatch(
   const cost = view.cost(params, batch);
   const accessCycles = Math.round((cost.dataCycles + cost.stlbHitCycles) * n);
   const walkCycles = Math.round(cost.walkCycles * n);
-  yield* vcpu.runGuest(accessCycles);
-  if (walkCycles > 0) yield* vcpu.runGuest(walkCycles, P.TLB_WALK);
+  if (batch.vtl === 0) {
+    yield* vcpu.runGuest(accessCycles);
+    if (walkCycles > 0) yield* vcpu.runGuest(walkCycles, P.TLB_WALK);
+  } else {
+    yield* vcpu.platform.runInVtl!(vcpu, batch.vtl, accessCycles, walkCycles);
+  }
   const rest = batch.minCycles - (vcpu.cursorCycles - start);
   if (rest > 0) yield* vcpu.runGuest(rest);
   totals.accesses += n;

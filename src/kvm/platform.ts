@@ -126,8 +126,21 @@ export interface PlatformVm {
   deviceWrite?(thread: HostThread, page: number, kernel: boolean): Flow<boolean>;
   /** The guest reads back a device buffer at `page` (after the device wrote it). */
   guestReadsBuffer?(vcpu: Vcpu, page: number): Flow;
-  /** The guest can access `page` without a fault, #VE or #VC. Absent: when it is mapped. */
-  pageReady?(page: number): boolean;
+  /**
+   * The guest (in VTL `vtl`, for VSM) can access `page` without a fault, #VE or #VC.
+   * Absent: when it is mapped.
+   */
+  pageReady?(page: number, vtl: number): boolean;
+  /**
+   * One 2 MiB leaf maps 2 MiB region `region` in the second-level tables VTL `vtl` runs
+   * on. Absent: what the guest's page state says (its REGION_HUGE flag).
+   */
+  hugeRegion?(region: number, vtl: number): boolean;
+  /**
+   * Hyper-V VSM: runs `accessCycles` of memory accesses and `walkCycles` of their walks
+   * in VTL `vtl` of `vcpu` (a VTL call from VTL0 and the return), re-entering VTL0 after.
+   */
+  runInVtl?(vcpu: Vcpu, vtl: number, accessCycles: number, walkCycles: number): Flow;
   /** `page` must be accepted (TDX ACCEPT, SNP PVALIDATE) before the guest may use it. */
   needsAccept?(page: number): boolean;
   /** AMD SEV-SNP: the size of the RMP entry covering `page` (the hardware checks it). */

@@ -29,6 +29,8 @@ export interface HostEnv {
   outcomes?: OutcomeSink;
   /** The profile's address-translation figures (memory workloads need them). */
   translation?: TranslationParams;
+  /** vCPUs of the host that run memory workloads (they share the last-level cache). */
+  memoryVcpus?: number;
 }
 
 /** Receives what failures did; `panic` also ends the run (the host is gone). */
@@ -85,6 +87,8 @@ export class Vm {
   readonly outcomes: OutcomeSink | undefined;
   /** The host's address-translation figures (absent in a bare test harness). */
   readonly translation: TranslationParams | undefined;
+  /** vCPUs of the host that run memory workloads (they share the last-level cache). */
+  readonly memoryVcpus: number;
   /** The guest has terminated (or was killed): its vCPUs run nothing more. */
   terminated = false;
   /** Faults not injected yet, per vCPU, earliest last. */
@@ -102,6 +106,7 @@ export class Vm {
     this.spec = spec;
     this.outcomes = env.outcomes;
     this.translation = env.translation;
+    this.memoryVcpus = env.memoryVcpus ?? 1;
     this.memory = new GuestMemory(spec.memoryMiB);
     this.vmmLock = new Mutex(sim, `${spec.name}/vmm-lock`);
     this.mmuLock = new RwLock(sim, `${spec.name}/mmu_lock`);

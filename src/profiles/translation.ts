@@ -70,12 +70,11 @@ export const SPR_TRANSLATION: TranslationSpec = {
   ),
   pwcHitCycles: PWC_HIT,
   l2Bytes: measured(2 * 1024 * 1024, `2 MiB, 16-way per core: CPUID leaf 4 (${LIBCPUID_SPR})`),
-  llcBytes: derived(
-    (2 + 1.875) * 1024 * 1024,
-    "the L2 plus the LLC slice per core, 1.875 MiB (CPUID leaf 4: 37.5 MiB over 20 " +
-      "cores), what a core gets while the others are busy too; the LLC is non-inclusive, " +
-      "so the two add up",
+  llcBytes: measured(
+    37.5 * 1024 * 1024,
+    `37.5 MiB, non-inclusive, shared by the socket's cores: CPUID leaf 4 (${LIBCPUID_SPR})`,
   ),
+  llcCores: measured(20, `the w7-2475X's 20 cores share it (${LIBCPUID_SPR})`),
   l2Cycles: estimate(16, "Golden Cove L2 load-to-use ~15-16 cycles; no SPR figure found"),
   llcCycles: estimate(
     80,
@@ -108,11 +107,12 @@ export const GENOA_TRANSLATION: TranslationSpec = {
   stlbHitCycles: estimate(7, "no Zen 4 L2 dTLB latency found: Golden Cove's 9 less two"),
   pwcHitCycles: PWC_HIT,
   l2Bytes: measured(1024 * 1024, `1 MiB, 8-way per core: CPUID 8000_001D (${LIBCPUID_GENOA})`),
-  llcBytes: derived(
-    (1 + 4) * 1024 * 1024,
-    "the L2 plus the L3 per core, 32 MiB per 8-core CCD (CPUID 8000_001D of a Zen 4 " +
-      "CCD); the L3 is a victim cache of the L2s, so the two add up",
+  llcBytes: measured(
+    32 * 1024 * 1024,
+    "32 MiB of L3 per CCD, a victim cache of its cores' L2s: CPUID 8000_001D of a Zen 4 " +
+      "CCD (anrieff/libcpuid tests/amd/zen4/amd-ryzen-7-7700x-8-core-processor.test @87bc7194)",
   ),
+  llcCores: measured(8, "the 8 cores of a Zen 4 CCD share its L3 (same CPUID dump)"),
   l2Cycles: measured(14, "AMD's Zen 4 L2 latency, 14 cycles (Zen 3: 12), as AMD presented it"),
   llcCycles: measured(50, "AMD's Zen 4 L3 latency, 50 cycles (Zen 3: 46), as AMD presented it"),
   memoryCycles: estimate(

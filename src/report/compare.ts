@@ -76,6 +76,19 @@ export function compareSummaries(summaries: Summary[]): Comparison {
     const name = `${w.guest} workload ${w.index}`;
     const memory = (s: Summary) => s.workloads[i]?.memory;
     add("memory", `${name} accesses/s`, "1/s", (s) => memory(s)?.accessesPerSec);
+    // Against the first design of the same platform: the page-size ratio when a compare
+    // lists each platform's 4 KiB design before its 2 MiB one.
+    const firstOf = (platform: string) => summaries.find((s) => s.design.platform === platform)!;
+    add(
+      "memory",
+      `${name} accesses/s against the platform's first design`,
+      "ratio",
+      (s) => {
+        const base = memory(firstOf(s.design.platform))?.accessesPerSec;
+        const own = memory(s)?.accessesPerSec;
+        return base === undefined || own === undefined || base === 0 ? undefined : own / base;
+      },
+    );
     add("memory", `${name} access latency`, "ns", (s) => memory(s)?.meanAccessNs);
     add(
       "memory",
@@ -105,7 +118,13 @@ export function compareSummaries(summaries: Summary[]): Comparison {
 }
 
 /** Decimals shown for values of a unit (others are whole numbers). */
-const UNIT_DIGITS: Record<string, number> = { ms: 3, ns: 1, share: 3, "per access": 3 };
+const UNIT_DIGITS: Record<string, number> = {
+  ms: 3,
+  ns: 1,
+  share: 3,
+  ratio: 3,
+  "per access": 3,
+};
 
 const SECTION_TITLES: Record<CompareRow["section"], string> = {
   run: "Run",

@@ -350,6 +350,12 @@ function checkDesign(
       ? `design ${design.name} (platform ${platform.name})`
       : `platform ${platform.name} (design ${effective.name}, pinned by the guest)`;
     guest.workloads.forEach((workload, w) => {
+      if (workload.kind === "memory" && workload.vtl !== 0 && platform.name !== "vsm") {
+        issues.push({
+          path: `guests[${g}].workloads[${w}].vtl`,
+          message: `${runs} has no VTLs: vtl ${workload.vtl} needs a Hyper-V VSM guest (use 0)`,
+        });
+      }
       for (const operation of workloadOperations(workload)) {
         if (!platform.operations.includes(operation)) {
           issues.push({

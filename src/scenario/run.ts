@@ -120,6 +120,16 @@ export function simulate(
     config,
     outcomes,
     translation: profile.translation,
+    memoryVcpus: scenario.guests.reduce(
+      (sum, guest) =>
+        sum +
+        Array.from({ length: guest.vcpus }, (_, i) => i).filter((i) =>
+          guest.workloads.some((w) =>
+            w.kind === "memory" && (w.vcpus === "all" || w.vcpus.includes(i))
+          )
+        ).length,
+      0,
+    ),
   };
   const timeline = options.timeline === undefined ? undefined : new Timeline(options.timeline);
   const laneByProcess = new Map<Process, number>();

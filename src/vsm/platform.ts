@@ -31,15 +31,22 @@
  * Modelling choices: operations VTL1 issues (`protect`, `vtl-ipi`, `vtl-get-registers`)
  * run on the vCPU's thread in every design (with two threads they would run on VTL1's,
  * which moves their time between thread accounts, not their latency). VTL exits other than
- * protections are handled without the VMM's BQL. Memory is mapped 4 KiB at a time, since
- * per-page VTL permissions need 4 KiB EPT leaves.
+ * protections are handled without the VMM's BQL.
+ *
+ * Huge pages: with 2 MiB host pages, a fault in a 2 MiB region whose pages all have the same
+ * access in VTL0's view maps the region with one leaf (in place of any 4 KiB leaves there);
+ * a region with mixed access maps 4 KiB (KVM's lpage_info MIXED, or a memslot edge inside
+ * it), and a protection that changes part of a 2 MiB leaf zaps the whole leaf. Whether
+ * VTL0's mixed regions also cost VTL1 its huge pages is the `vtl-memslots` choice. VTL1's
+ * own EPT is not faulted in step by step: a memory workload in VTL1 finds it mapped, 2 MiB
+ * where its hugepage tracking allows.
  *
  * @module
  */
 
 import { Signal } from "../engine/mod.ts";
 import { EXIT } from "../host/exit_reasons.ts";
-import { PAGE_MAPPED } from "../host/memory.ts";
+import { PAGE_MAPPED, PAGES_PER_2M } from "../host/memory.ts";
 import { P, type PrimitiveName } from "../host/primitives.ts";
 import type { Flow, HostThread } from "../host/thread.ts";
 import { kickAndWait } from "../kvm/kick.ts";
@@ -75,6 +82,7 @@ import {
   WORK_CALL,
   WORK_INTERCEPT,
   WORK_INTERRUPT,
+  WORK_MEMORY,
 } from "./vtl_thread.ts";
 
 export { PROTOTYPE_IOCTLS } from "./vtl_thread.ts";
@@ -153,6 +161,14 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
   readonly #protectNext: Float64Array;
   readonly #protectCount: Float64Array;
   readonly #lockedNext: Float64Array;
+  /** 2 MiB host pages back guest memory, so whole regions can be one EPT leaf. */
+  readonly #host2m: boolean;
+  /** Each VTL tracks its own hugepage state (its own memslots); else VTL0's mixes VTL1's. */
+  readonly #perVtlSlots: boolean;
+  /** Per 2 MiB region: 1 when VTL0's view has mixed access there (or it is cut short). */
+  readonly #mixed: Uint8Array;
+  /** VTL1 accesses to do in the next WORK_MEMORY stint, per vCPU: [access, walk] cycles. */
+  readonly #vtl1Batch: Float64Array;
 
   constructor(vm: Vm, choices: Record<string, string>) {
     this.#vm = vm;
@@ -181,6 +197,50 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     this.#protectNext = new Float64Array(vcpus).fill(-1);
     this.#protectCount = new Float64Array(vcpus);
     this.#lockedNext = new Float64Array(vcpus);
+    this.#host2m = vm.spec.hostPageSize === "2M";
+    // Memslot protections are per-VTL slots by construction (VTL0's view is its own slots).
+    this.#perVtlSlots = choices["vtl-memslots"] !== "shared" || this.#memslots !== undefined;
+    this.#mixed = new Uint8Array(Math.ceil(pages / PAGES_PER_2M));
+    this.#updateMixed(0, pages);
+    this.#vtl1Batch = new Float64Array(2 * vcpus);
+  }
+
+  /** Recomputes the mixed flag of every region [first, last) touches. */
+  #updateMixed(first: number, last: number): void {
+    const view = this.vtls.views[VTL0];
+    const pages = view.length;
+    for (let region = Math.floor(first / PAGES_PER_2M); region * PAGES_PER_2M < last; region++) {
+      const lo = region * PAGES_PER_2M;
+      const hi = lo + PAGES_PER_2M;
+      let mixed = hi > pages ? 1 : 0;
+      for (let page = lo + 1; page < hi && mixed === 0; page++) {
+        if (view[page] !== view[lo]) mixed = 1;
+      }
+      if (this.#mixed[region] !== mixed) {
+        this.#mixed[region] = mixed;
+        this.#vm.memory.noteChange(lo); // what VTL1's tables can map changed
+      }
+    }
+  }
+
+  hugeRegion(region: number, vtl: number): boolean {
+    if (vtl === VTL0) return this.#vm.memory.isHuge(region * PAGES_PER_2M);
+    return this.#host2m && (this.#perVtlSlots || this.#mixed[region] === 0);
+  }
+
+  pageReady(page: number, vtl: number): boolean {
+    if (vtl !== VTL0) return true; // VTL1's EPT is taken as mapped (see the module doc)
+    return (this.vtls.views[VTL0][page] & ACCESS_READ) !== 0 && this.#vm.memory.isMapped(page);
+  }
+
+  /** A memory workload's batch in VTL1: a VTL call whose work is the accesses. */
+  *runInVtl(vcpu: Vcpu, vtl: number, accessCycles: number, walkCycles: number): Flow {
+    if (vtl !== VTL1) throw new Error(`${vcpu.name}: a VSM guest has no VTL ${vtl}`);
+    this.#vtl1Batch[2 * vcpu.index] = accessCycles;
+    this.#vtl1Batch[2 * vcpu.index + 1] = walkCycles;
+    this.exit(vcpu, EXIT_KIND.HYPERCALL);
+    yield* this.#runVtl1Stint(vcpu, WORK_MEMORY, false);
+    yield* this.#reenter(vcpu);
   }
 
   /** The memslots of VTL0's view (memslot protections only). */
@@ -335,7 +395,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
   enterVtl1(thread: HostThread, vcpu: Vcpu, work: number): void {
     this.vtls.activate(vcpu.index, VTL1);
     // An intercept arrives as a SynIC interrupt; a call needs no injection.
-    if (work !== WORK_CALL || this.vtls.pending(vcpu.index, VTL1) !== 0) {
+    if ((work !== WORK_CALL && work !== WORK_MEMORY) || this.vtls.pending(vcpu.index, VTL1) !== 0) {
       thread.step(P.KVM_INJECT_IRQ);
     }
     this.#loadView(thread, vcpu);
@@ -350,6 +410,10 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     } else if (work === WORK_INTERCEPT) {
       thread.step(P.GUEST_SECURE_INTERCEPT);
       this.vtls.advanceRip(i, VTL0, STORE_BYTES); // VTL1 completed VTL0's store for it
+    } else if (work === WORK_MEMORY) {
+      thread.stepCycles(P.GUEST, this.#vtl1Batch[2 * i]);
+      thread.stepCycles(P.TLB_WALK, this.#vtl1Batch[2 * i + 1]);
+      this.vtls.advanceRip(i, VTL0, VMCALL_BYTES); // it was a secure call
     }
     // VTL1 takes the interrupts pending for it before it returns to VTL0.
     for (;;) {
@@ -464,11 +528,26 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     this.#lookup(vcpu);
     yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     if (!vm.memory.isMapped(page)) {
-      vcpu.step(P.PAGE_ALLOC);
-      vcpu.step(P.PAGE_CLEAR);
-      if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-      vm.memory.map4k(page);
-      this.#mapped.add(page, 1);
+      const region = Math.floor(page / PAGES_PER_2M);
+      if (this.#host2m && this.#mixed[region] === 0) {
+        // One 2 MiB leaf, in place of any 4 KiB leaves the region had (a promotion).
+        const first = region * PAGES_PER_2M;
+        let missing = 0;
+        for (let p = first; p < first + PAGES_PER_2M; p++) if (!vm.memory.isMapped(p)) missing++;
+        vcpu.step(P.PAGE_ALLOC);
+        vcpu.stepTimes(P.PAGE_CLEAR, missing);
+        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
+        for (let p = first; p < first + PAGES_PER_2M; p++) {
+          if (vm.memory.map4k(p) === 1) this.#mapped.add(p, 1);
+        }
+        vm.memory.map2m(first);
+      } else {
+        vcpu.step(P.PAGE_ALLOC);
+        vcpu.step(P.PAGE_CLEAR);
+        if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
+        vm.memory.map4k(page);
+        this.#mapped.add(page, 1);
+      }
     } else if (vcpu.lagCycles > 0) {
       yield vcpu.lagCycles;
     }
@@ -552,6 +631,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
         yield* kickAndWait(this.#others[vcpu.index], vcpu); // remote TLB flush
       }
       this.vtls.views[VTL0].fill(access, first, last);
+      this.#updateMixed(first, last);
       if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
       vm.mmuLock.write.release();
     } else if (vcpu.lagCycles > 0) {
@@ -589,6 +669,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     slots.beforeChange(first, last);
     this.vtls.views[VTL0].fill(access, first, last);
     slots.afterChange(first, last);
+    this.#updateMixed(first, last);
     vcpu.step(P.KVM_SET_MEMSLOT);
     this.#lookup(vcpu);
     yield* this.#srcuSync(vcpu);
@@ -598,7 +679,8 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
 
   /**
    * Unmaps the mapped pages of [first, last) in VTL0's EPT, except those whose access
-   * already is `keep` (-1: unmap all); returns how many.
+   * already is `keep` (-1: unmap all); a page under a 2 MiB leaf takes the whole leaf (and
+   * every page of its region) with it. Returns the leaves zapped.
    */
   #zap(first: number, last: number, keep: number): number {
     const memory = this.#vm.memory;
@@ -610,9 +692,18 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
       page = this.#mapped.next(page + 1, last, this.#isMapped)
     ) {
       if (view[page] === keep) continue;
-      memory.unmap4k(page);
-      this.#mapped.add(page, -1);
       zapped++;
+      if (!memory.isHuge(page)) {
+        memory.unmap4k(page);
+        this.#mapped.add(page, -1);
+        continue;
+      }
+      const region = page - (page % PAGES_PER_2M);
+      for (let p = region; p < region + PAGES_PER_2M; p++) {
+        if (memory.unmap4k(p) === 1) this.#mapped.add(p, -1);
+      }
+      memory.splitRegion(region);
+      page = Math.max(page, Math.min(last, region + PAGES_PER_2M) - 1);
     }
     return zapped;
   }
@@ -704,6 +795,18 @@ const CHOICES: readonly ChoiceSpec[] = [
     },
   },
   {
+    id: "vtl-memslots",
+    doc: "Whose memslots hold the hugepage tracking VTL protections change (S2, with huge " +
+      "host pages)",
+    options: {
+      shared: "one set of memslots for every VTL: a 2 MiB region VTL0's protections make " +
+        "mixed maps 4 KiB in VTL1 too (the Nov 2023 RFC's attributes; planes)",
+      "per-vtl": "a memslot address space per VTL, as SMM has: each VTL's huge pages depend " +
+        "on its own view (memslot protections; the June 2024 VM per VTL; Sean " +
+        "Christopherson's suggestion, ZUvUZytj1AabvvrB@google.com)",
+    },
+  },
+  {
     id: "intercepts",
     doc: "Who builds the secure intercept message for VTL1 (split S3)",
     options: {
@@ -767,6 +870,7 @@ export const VSM_PLATFORM: PlatformSpec = {
 const IN_KERNEL: Record<string, string> = {
   "vtl-switch": "kernel",
   protections: "memslots",
+  "vtl-memslots": "per-vtl",
   intercepts: "kernel",
   "vtl-hypercalls": "kernel",
   devices: "kernel",
@@ -776,6 +880,7 @@ const IN_KERNEL: Record<string, string> = {
 const USERSPACE: Record<string, string> = {
   "vtl-switch": "userspace",
   protections: "attributes",
+  "vtl-memslots": "per-vtl",
   intercepts: "userspace",
   "vtl-hypercalls": "userspace",
   devices: "kernel",
@@ -803,10 +908,19 @@ export const VSM_DESIGNS: readonly DesignSpec[] = [
   ),
   design(
     "vsm.in-kernel-attributes",
-    "D0 with per-VTL memory attributes instead of memslot edits",
+    "D0 with per-VTL memory attributes in one set of memslots (as the Nov 2023 RFC) " +
+      "instead of memslot edits",
     ["S2"],
     IN_KERNEL,
-    { protections: "attributes" },
+    { protections: "attributes", "vtl-memslots": "shared" },
+  ),
+  design(
+    "vsm.in-kernel-attributes-per-vtl",
+    "D0 with memory attributes, each VTL in its own memslot address space (Sean " +
+      "Christopherson's suggestion: VTL0's protections leave VTL1's huge pages alone)",
+    ["S2"],
+    IN_KERNEL,
+    { protections: "attributes", "vtl-memslots": "per-vtl" },
   ),
   design(
     "vsm.userspace",
@@ -838,9 +952,10 @@ export const VSM_DESIGNS: readonly DesignSpec[] = [
   ),
   design(
     "vsm.planes",
-    "D3 (2025): KVM planes, one KVM_RUN thread picks the VTL's plane, no hand-off",
+    "D3 (2025): KVM planes, one KVM_RUN thread picks the VTL's plane, no hand-off; " +
+      "planes share memslots",
     ["S1", "S5"],
     USERSPACE,
-    { "vtl-switch": "planes" },
+    { "vtl-switch": "planes", "vtl-memslots": "shared" },
   ),
 ];

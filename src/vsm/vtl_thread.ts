@@ -25,8 +25,10 @@ import type { Vcpu } from "../kvm/vcpu.ts";
 export const WORK_CALL = 0;
 /** a secure intercept message, */
 export const WORK_INTERCEPT = 1;
-/** or only its pending interrupts. */
+/** or only its pending interrupts, */
 export const WORK_INTERRUPT = 2;
+/** or a batch of memory accesses (a memory workload in VTL1). */
+export const WORK_MEMORY = 3;
 
 /**
  * ioctls of the prototyped userspace switch, per step (flows.md A.1): a VTL call syncs

@@ -42,6 +42,8 @@ export interface MemoryBatch {
   writeShare: number;
   /** Guest cycles the batch takes at least (a rate-limited workload waits out the rest). */
   minCycles: number;
+  /** The VTL whose mappings the accesses go through (Hyper-V VSM; 0 elsewhere). */
+  vtl: number;
 }
 
 /** Runs several programs one after another, remembering which one is current. */

@@ -207,6 +207,13 @@ export const WORKLOAD_SCHEMA = union("kind", {
       doc: "Accesses per second of guest time on each vCPU (default: back to back, as fast " +
         "as the translation model allows).",
     })),
+    vtl: integer({
+      min: 0,
+      max: 1,
+      default: 0,
+      doc: "Hyper-V VSM only: 1 runs each batch in VTL1 (the secure kernel, reached by a VTL " +
+        "call and returning after it), through VTL1's mappings.",
+    }),
     durationMs: optional(number({
       min: 0,
       exclusiveMin: true,
@@ -472,6 +479,7 @@ class MemoryProgram implements GuestProgram {
       accesses: ACCESSES_PER_BATCH,
       writeShare: spec.writeShare,
       minCycles: 0,
+      vtl: spec.vtl,
     };
     this.#cyclesPerAccess = spec.accessesPerSec === undefined
       ? 0
