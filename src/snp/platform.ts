@@ -365,7 +365,7 @@ class SnpVm implements PlatformVm {
     }
   }
 
-  /** A data access: shared pages fault in normally; private ones must be validated. */
+  /** Shared pages are ready once mapped; private ones once validated and mapped to match. */
   pageReady(page: number): boolean {
     const flags = this.#vm.memory.pageFlags[page];
     if ((flags & PAGE_PRIVATE) === 0) return (flags & PAGE_MAPPED) !== 0;
@@ -380,6 +380,7 @@ class SnpVm implements PlatformVm {
     return this.#rmp.is2M(page) ? "2M" : "4K";
   }
 
+  /** A data access: shared pages fault in normally; private ones must be validated. */
   *#touch(vcpu: Vcpu, page: number): Flow {
     const flags = this.#vm.memory.pageFlags[page];
     if ((flags & PAGE_PRIVATE) === 0) {

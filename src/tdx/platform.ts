@@ -337,7 +337,7 @@ class TdxVm implements PlatformVm {
     yield* this.#reenter(vcpu);
   }
 
-  /** A data access: shared pages fault in normally; unaccepted private ones are accepted. */
+  /** Shared pages are ready once mapped; private ones once accepted (and so mapped). */
   pageReady(page: number): boolean {
     const flags = this.#vm.memory.pageFlags[page];
     if ((flags & PAGE_MAPPED) === 0) return false;
@@ -348,6 +348,7 @@ class TdxVm implements PlatformVm {
     return (this.#vm.memory.pageFlags[page] & (PAGE_PRIVATE | PAGE_ACCEPTED)) === PAGE_PRIVATE;
   }
 
+  /** A data access: shared pages fault in normally; unaccepted private ones are accepted. */
   *#touch(vcpu: Vcpu, page: number): Flow {
     const memory = this.#vm.memory;
     const flags = memory.pageFlags[page];
