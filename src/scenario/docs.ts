@@ -11,7 +11,7 @@
 
 import { EXIT_REASONS } from "../host/exit_reasons.ts";
 import { GUEST_OPERATIONS } from "../host/operations.ts";
-import { resolveProfile } from "../host/profile.ts";
+import { type ParamSpec, resolveProfile, type TranslationSpec } from "../host/profile.ts";
 import { DOMAINS, PRIMITIVE_NAMES, PRIMITIVE_SPECS } from "../host/primitives.ts";
 import { DESIGNS, PLATFORMS, SHIPPED_PROFILES, shippedProfile } from "./catalog.ts";
 import { PROFILE_FILE_SCHEMA } from "./profile_file.ts";
@@ -118,6 +118,7 @@ export function generatedSections(): Record<string, Record<string, string>> {
               state.flushesCaches ? "yes" : "no"
             } | ${state.deep ? "yes" : "no"} | ${escape(state.basis)} |`
           ),
+          ...translationDocs(profile.translationSpec),
         ].join("\n");
       }).join("\n\n"),
       "exit-reasons": [
@@ -128,6 +129,38 @@ export function generatedSections(): Record<string, Record<string, string>> {
       "domains": DOMAINS.map((d) => `\`${d}\``).join(", "),
     },
   };
+}
+
+/** The translation model's figures of a profile, as a markdown table (none: no lines). */
+function translationDocs(spec: TranslationSpec | undefined): string[] {
+  if (spec === undefined) return [];
+  const arrays = (level: TranslationSpec["l1"]) =>
+    level.map((a) => `${a.entries} × ${a.sizes.join("/")}`).join(", ");
+  const figures: [string, ParamSpec | undefined][] = [
+    ["STLB hit (cycles)", spec.stlbHitCycles],
+    ["walk reference the paging-structure caches serve (cycles)", spec.pwcHitCycles],
+    ["L2 per core (bytes)", spec.l2Bytes],
+    ["LLC (bytes)", spec.llcBytes],
+    ["cores sharing the LLC", spec.llcCores],
+    ["L2 hit (cycles)", spec.l2Cycles],
+    ["LLC hit (cycles)", spec.llcCycles],
+    ["DRAM (cycles)", spec.memoryCycles],
+    ["a line of a prefetched stream (cycles)", spec.streamLineCycles],
+    ["RMP entry (bytes)", spec.rmpEntryBytes],
+  ];
+  return [
+    "",
+    "Address translation (src/host/translation.ts, docs/host-model.md): L1 dTLB " +
+    `${arrays(spec.l1)}; STLB ${arrays(spec.stlb)} (${escape(spec.tlbBasis)}).`,
+    "",
+    "| figure | value | kind | basis |",
+    "|---|---:|---|---|",
+    ...figures.flatMap(([name, figure]) =>
+      figure === undefined
+        ? []
+        : [`| ${name} | ${figure.value} | ${figure.kind} | ${escape(figure.basis)} |`]
+    ),
+  ];
 }
 
 /** Replaces the named generated section in `text`. */

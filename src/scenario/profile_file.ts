@@ -22,6 +22,45 @@ import {
   string,
 } from "./schema.ts";
 
+/** One hardware figure of the translation model, with its provenance. */
+function param(unit: string, doc: string, max = 1e12) {
+  return optional(object({
+    value: number({ min: 0, max, unit, doc }),
+    kind: choice(["measured", "derived", "estimate"], { doc: "How the figure was obtained." }),
+    basis: string({ maxLength: 1000, doc: "Citation, measurement or derivation." }),
+  }, { doc }));
+}
+
+const tlbArrays = (doc: string) =>
+  optional(array(
+    object({
+      sizes: array(choice(["4K", "2M", "1G"], { doc: "A page size." }), {
+        minItems: 1,
+        maxItems: 3,
+        doc: "Page sizes the array holds translations of.",
+      }),
+      entries: integer({ min: 1, max: 1e6, doc: "Translations it holds." }),
+    }, { doc: "One TLB array." }),
+    { minItems: 1, maxItems: 8, doc },
+  ));
+
+/** Schema of a profile file's `translation` (every field defaults to the base's). */
+const TRANSLATION_SCHEMA = object({
+  l1: tlbArrays("The L1 data TLB's arrays."),
+  stlb: tlbArrays("The second-level TLB's arrays."),
+  tlbBasis: optional(string({ maxLength: 1000, doc: "Where the TLB geometry comes from." })),
+  stlbHitCycles: param("cycles", "An L1 dTLB miss that hits the STLB."),
+  pwcHitCycles: param("cycles", "A walk reference the paging-structure caches serve."),
+  l2Bytes: param("bytes", "A core's L2 cache."),
+  llcBytes: param("bytes", "The last-level cache the cores share."),
+  llcCores: param("cores", "Cores sharing the last-level cache.", 4096),
+  l2Cycles: param("cycles", "Load-to-use latency of an L2 hit."),
+  llcCycles: param("cycles", "Load-to-use latency of an LLC hit."),
+  memoryCycles: param("cycles", "Load-to-use latency of DRAM."),
+  streamLineCycles: param("cycles", "One 64-byte line of a prefetched stream."),
+  rmpEntryBytes: param("bytes", "One RMP entry (AMD SEV-SNP).", 4096),
+}, { doc: "Address-translation figures (src/host/translation.ts)." });
+
 /** Schema of a profile file. */
 export const PROFILE_FILE_SCHEMA = object({
   name: string({
@@ -105,6 +144,7 @@ export const PROFILE_FILE_SCHEMA = object({
     doc: "The host runs with CPU vulnerability mitigations on (an IBPB when a pCPU " +
       "switches vCPUs). Default: the base's.",
   })),
+  translation: optional(TRANSLATION_SCHEMA),
 }, { doc: "A cost profile file." });
 
 /** Validates parsed JSON as a profile file, pushing issues under `path`. */
@@ -128,6 +168,12 @@ export function checkProfileFile(
   if (checked.platform !== undefined) spec.platform = checked.platform;
   if (checked.idleStates !== undefined) spec.idleStates = checked.idleStates;
   if (checked.mitigations !== undefined) spec.mitigations = checked.mitigations;
+  if (checked.translation !== undefined) {
+    // Fields left out are inherited from the base (optional fields come back undefined).
+    spec.translation = Object.fromEntries(
+      Object.entries(checked.translation).filter(([, value]) => value !== undefined),
+    ) as ProfileSpec["translation"];
+  }
   if (Object.keys(checked.references).length > 0) {
     spec.references = checked.references as ProfileSpec["references"];
   }

@@ -200,13 +200,15 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     this.#host2m = vm.spec.hostPageSize === "2M";
     // Memslot protections are per-VTL slots by construction (VTL0's view is its own slots).
     this.#perVtlSlots = choices["vtl-memslots"] !== "shared" || this.#memslots !== undefined;
-    this.#mixed = new Uint8Array(Math.ceil(pages / PAGES_PER_2M));
-    this.#updateMixed(0, pages);
+    this.#mixed = new Uint8Array(Math.ceil(pages / PAGES_PER_2M)).fill(1);
+    // Without 2 MiB host pages nothing is ever one leaf: no need to track mixed regions.
+    if (this.#host2m) this.#updateMixed(0, pages);
     this.#vtl1Batch = new Float64Array(2 * vcpus);
   }
 
   /** Recomputes the mixed flag of every region [first, last) touches. */
   #updateMixed(first: number, last: number): void {
+    if (!this.#host2m) return;
     const view = this.vtls.views[VTL0];
     const pages = view.length;
     for (let region = Math.floor(first / PAGES_PER_2M); region * PAGES_PER_2M < last; region++) {

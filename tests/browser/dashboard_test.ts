@@ -6,6 +6,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { chromium, type Page } from "playwright-core";
 import { createApp } from "../../src/server/app.ts";
+import { execute } from "../../src/cli/execute.ts";
+import { load } from "../helpers.ts";
 import { IDS, makeReports } from "../server/fixtures.ts";
 
 const CHROMIUM = Deno.env.get("CVMSIM_CHROMIUM") ?? "/usr/bin/chromium";
@@ -37,7 +39,8 @@ Deno.test({
         `No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CVMSIM_CHROMIUM)`,
       );
     }
-    const app = createApp({ reportsDir: makeReports() });
+    const reportsDir = makeReports();
+    const app = createApp({ reportsDir });
     const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
     const base = `http://127.0.0.1:${server.addr.port}`;
     const browser = await chromium.launch({
@@ -135,6 +138,30 @@ Deno.test({
         );
         ok(await paintedPixels(page, "chart") > 500);
         await page.screenshot({ path: `${ARTIFACTS}/sweep.png`, fullPage: true });
+      });
+
+      await t.step("a memory workload's report shows where an access's time goes", async () => {
+        const loaded = load({
+          name: "fixture-memory",
+          seed: 1,
+          guests: [{
+            vcpus: 1,
+            memoryMiB: 64,
+            workloads: [{ kind: "memory", workingSetMiB: 32, count: 8192 }],
+          }],
+          designs: ["vmx.io-in-kernel"],
+        });
+        execute(loaded, "vmx.io-in-kernel", reportsDir, {
+          maxSpans: 1000,
+          fromMs: 0,
+          toMs: Infinity,
+          trace: false,
+        });
+        await page.goto(`${base}/reports/fixture-memory--vmx.io-in-kernel--seed1`);
+        await page.waitForSelector("#memory-table table");
+        ok(!(await page.isHidden("#memory")));
+        ok(await paintedPixels(page, "memory-chart") > 500);
+        ok((await page.textContent("#memory-table"))!.includes("STLB misses"));
       });
 
       deepStrictEqual(errors, []);

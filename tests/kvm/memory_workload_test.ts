@@ -129,3 +129,39 @@ Deno.test("memory workload errors name the field and the limit", () => {
   const mix = { kind: "mix", operations: [{ operation: "memory", ratePerSec: 5 }], count: 1 };
   ok(issues(scenario([mix]))[0].startsWith("guests[0].workloads[0].operations[0].operation: "));
 });
+
+Deno.test("a profile file overrides translation figures field by field", () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const file = `${dir}/slow-dram.json`;
+    Deno.writeTextFileSync(
+      file,
+      JSON.stringify({
+        name: "slow-dram",
+        base: "intel-vmx",
+        translation: {
+          memoryCycles: { value: 1000, kind: "estimate", basis: "a test's slow memory" },
+        },
+      }),
+    );
+    const json = scenario([], { workingSetMiB: 512, count: 4096 }, { memoryMiB: 1024 });
+    const base = memoryOf(run({ ...json, profile: "intel-vmx" }, "vmx.thp").summary);
+    const slow = memoryOf(run({ ...json, profile: file }, "vmx.thp").summary);
+    ok(slow.meanAccessCycles > base.meanAccessCycles + 500, "DRAM reads cost more");
+    strictEqual(slow.stlbMissRate, base.stlbMissRate); // the TLB figures are the base's
+    Deno.writeTextFileSync(
+      file,
+      JSON.stringify({ name: "bad", base: "intel-vmx", translation: { l1Entries: 5 } }),
+    );
+    let message = "";
+    try {
+      load({ ...json, profile: file });
+    } catch (error) {
+      if (!(error instanceof ScenarioError)) throw error;
+      message = error.issues.map((i) => `${i.path}: ${i.message}`).join("\n");
+    }
+    ok(message.includes("#translation.l1Entries: unknown field"), message);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});

@@ -34,7 +34,14 @@ function render(s) {
   document.getElementById("links").replaceChildren(
     "Download: ",
     el("a", { href: api }, "summary.json"),
-    ...["threads", "primitives", "exits", "operations", "resources"].flatMap((t) => [
+    ...[
+      "threads",
+      "primitives",
+      "exits",
+      "operations",
+      "resources",
+      ...(s.workloads.some((w) => w.memory) ? ["memory"] : []),
+    ].flatMap((t) => [
       " · ",
       el("a", { href: `${api}/tables/${t}.csv` }, `${t}.csv`),
     ]),
@@ -62,6 +69,8 @@ function render(s) {
       ),
     );
   }
+
+  memory(s);
 
   // Time by domain per thread: stacked bars, shares of the run.
   const threads = [...s.vcpus, ...s.threads].slice(0, 64);
@@ -178,6 +187,67 @@ function render(s) {
         fmt.pct(p.cycles, all),
         p.count ? fmt.int(p.cycles / p.count) : "-",
       ]),
+  ));
+}
+
+/** Memory workloads: cycles per access split into data and STLB hits vs walks, and a table. */
+function memory(s) {
+  const workloads = s.workloads.filter((w) => w.memory);
+  if (workloads.length === 0) return;
+  document.getElementById("memory").hidden = false;
+  const labels = workloads.map((w) => `${w.guest} #${w.index}`);
+  const walk = workloads.map((w) => w.memory.walkCyclesPerAccess);
+  const rest = workloads.map((w) =>
+    Math.max(0, w.memory.meanAccessCycles - w.memory.walkCyclesPerAccess)
+  );
+  document.getElementById("memory-box").style.height = `${
+    Math.max(160, 40 * workloads.length + 80)
+  }px`;
+  new Chart(document.getElementById("memory-chart"), {
+    type: "bar",
+    data: {
+      labels,
+      datasets: [
+        { label: "data, STLB hits and interruptions", data: rest, backgroundColor: "#4e79a7" },
+        { label: "page walks", data: walk, backgroundColor: "#e15759" },
+      ],
+    },
+    options: {
+      indexAxis: "y",
+      maintainAspectRatio: false,
+      animation: false,
+      scales: {
+        x: { stacked: true, title: { display: true, text: "cycles per access" } },
+        y: { stacked: true },
+      },
+    },
+  });
+  document.getElementById("memory-table").replaceChildren(table(
+    [
+      "workload",
+      "accesses/s",
+      "GB/s",
+      "ns per access",
+      "walk cycles",
+      "STLB misses",
+      "cycles per walk",
+      "under 2 MiB leaves",
+      "warm-up ms",
+    ],
+    workloads.map((w, i) => {
+      const m = w.memory;
+      return [
+        labels[i],
+        fmt.int(m.accessesPerSec),
+        fmt.dec(m.bytesPerSec / 1e9, 2),
+        fmt.dec(m.meanAccessNs, 1),
+        fmt.dec(m.walkCyclesPerAccess, 1),
+        fmt.dec(m.stlbMissRate, 3),
+        fmt.int(m.cyclesPerWalk),
+        `${fmt.dec(100 * m.hugeShare, 1)}%`,
+        fmt.dec(m.warmupMs, 1),
+      ];
+    }),
   ));
 }
 
