@@ -119,6 +119,11 @@ const CATALOGUE = {
     domain: "tdx-module",
     doc: "Remove a blocked private page from the TD (locks: module_locks.ts).",
   },
+  "SEAMCALL(TDH.MEM.PAGE.DEMOTE)": {
+    domain: "tdx-module",
+    doc: "Split a blocked, tracked 2 MiB private leaf into 512 4 KiB leaves in a new S-EPT " +
+      "page, and its PAMT entry into 512 (locks: module_locks.ts).",
+  },
   "SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)": {
     domain: "tdx-module",
     doc: "Write back and invalidate a removed page's cache lines for the TD's key.",

@@ -76,6 +76,12 @@ const costs: Partial<Record<PrimitiveName, CostSpec>> = {
   "SEAMCALL(TDH.MEM.RANGE.BLOCK)": estimate(2000, "mark one S-EPT entry blocked"),
   "SEAMCALL(TDH.MEM.TRACK)": estimate(1500, "advance the TD's TLB epoch"),
   "SEAMCALL(TDH.MEM.PAGE.REMOVE)": estimate(2500, "unmap a blocked page and update the PAMT"),
+  "SEAMCALL(TDH.MEM.PAGE.DEMOTE)": estimate(
+    6000,
+    "SEPT.ADD's new S-EPT page (4000) plus writing its 512 entries (64 MOVDIR64B, " +
+      "tdh_mem_page_demote.c sept_split_entry) and splitting the PAMT entry; no latency " +
+      "published (Yan Zhao's TDX huge page covers: 'remains at a reasonable level')",
+  ),
   "SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)": estimate(
     2500,
     "write back and invalidate a 4 KiB page's cache lines for the TD's key: ~1 us",

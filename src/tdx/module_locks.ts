@@ -73,6 +73,7 @@ export const LEAVES = [
   "TDH.MEM.RANGE.BLOCK",
   "TDH.MEM.TRACK",
   "TDH.MEM.PAGE.REMOVE",
+  "TDH.MEM.PAGE.DEMOTE",
   "TDH.PHYMEM.PAGE.WBINVD",
   "TDG.MEM.PAGE.ACCEPT",
   "TDG.VP.VMCALL",
@@ -158,6 +159,15 @@ const LOCKS_15: Record<Leaf, readonly LockRow[]> = {
       `${V15}${API}tdh_mem_page_remove.c pamt_implicit_get_with_nl_entry_and_lock`,
     ),
   ],
+  "TDH.MEM.PAGE.DEMOTE": [
+    sh("TDR", `${V15}${API}tdh_mem_page_demote.c check_lock_and_map_explicit_tdr`),
+    sh("OP_STATE", `${V15}${API}tdh_mem_page_demote.c check_state_map_tdcs_and_lock`),
+    sh("SEPT_TREE", `${V15}${API}tdh_mem_page_demote.c lock_sept_check_and_walk_private_gpa`),
+    ex("SEPT_ENTRY", `${V15}${API}tdh_mem_page_demote.c sept_lock_acquire_host`),
+    ex("PAMT_ENTRY", `${V15}${API}tdh_mem_page_demote.c check_and_lock_explicit_4k_private_hpa`, {
+      entry: "table",
+    }),
+  ],
   "TDH.PHYMEM.PAGE.WBINVD": [
     sh("PAMT_ENTRY", `${V15}${API}tdh_phymem_page_wbinvd.c check_and_lock_explicit_private_hpa`),
   ],
@@ -217,6 +227,13 @@ const LOCKS_10: Record<Leaf, readonly LockRow[]> = {
     sh("TDR", "estimate: as in 1.5"),
     ex("SEPT_TREE", `${V10}${API}tdh_mem_page_remove.c lock_sept_check_and_walk_private_gpa`),
     ex("PAMT_ENTRY", "estimate: as in 1.5 (the removed page's PAMT entry)"),
+  ],
+  "TDH.MEM.PAGE.DEMOTE": [
+    sh("TDR", `${V10}${API}tdh_mem_page_demote.c check_lock_and_map_explicit_tdr`),
+    ex("SEPT_TREE", `${V10}${API}tdh_mem_page_demote.c lock_sept_check_and_walk_private_gpa`),
+    ex("PAMT_ENTRY", `${V10}${API}tdh_mem_page_demote.c check_and_lock_explicit_4k_private_hpa`, {
+      entry: "table",
+    }),
   ],
   "TDH.PHYMEM.PAGE.WBINVD": [
     sh("PAMT_ENTRY", "estimate: as in 1.5 (the page's PAMT entry, shared)"),

@@ -95,6 +95,7 @@ const SEPT_RD = LEAF["TDH.MEM.SEPT.RD"];
 const BLOCK = LEAF["TDH.MEM.RANGE.BLOCK"];
 const TRACK = LEAF["TDH.MEM.TRACK"];
 const REMOVE = LEAF["TDH.MEM.PAGE.REMOVE"];
+const DEMOTE = LEAF["TDH.MEM.PAGE.DEMOTE"];
 const WBINVD = LEAF["TDH.PHYMEM.PAGE.WBINVD"];
 const ACCEPT = LEAF["TDG.MEM.PAGE.ACCEPT"];
 
@@ -296,6 +297,10 @@ class TdxVm implements PlatformVm {
       case INSN.MAP_GPA_SHARED:
       case INSN.MAP_GPA_PRIVATE:
         yield* this.#mapGpa(vcpu, arg, insn === INSN.MAP_GPA_SHARED);
+        break;
+      case INSN.MAP_GPA_SHARED_4K:
+      case INSN.MAP_GPA_PRIVATE_4K:
+        yield* this.#mapGpa4k(vcpu, arg, insn === INSN.MAP_GPA_SHARED_4K);
         break;
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
@@ -633,6 +638,61 @@ class TdxVm implements PlatformVm {
     vcpu.step(P.IOCTL_ENTER);
   }
 
+  /** MapGPA of one 4 KiB page (a TDVMCALL), to KVM and on to the VMM unless in-kernel. */
+  *#mapGpa4k(vcpu: Vcpu, page: number, toShared: boolean): Flow {
+    this.exit(vcpu, EXIT_KIND.HYPERCALL);
+    vcpu.step(P.KVM_MAPGPA);
+    if (!this.#mapGpaInKernel) {
+      vcpu.step(P.IOCTL_RET);
+      vcpu.step(P.VMM_MAPGPA);
+    }
+    yield* this.#setAttributes4k(vcpu, page, toShared);
+    if (!this.#mapGpaInKernel) vcpu.step(P.IOCTL_ENTER);
+  }
+
+  /**
+   * KVM_SET_MEMORY_ATTRIBUTES for one 4 KiB page. To shared, a 2 MiB private leaf over it
+   * is split first (kvm_split_cross_boundary_leafs, under mmu_lock for writing): BLOCK,
+   * TRACK and the IPI round, then TDH.MEM.PAGE.DEMOTE into a new S-EPT page (Yan Zhao's
+   * TDX huge page series); then the page's own leaf is removed. KVM never promotes a
+   * mirror root's leaves back (Rick Edgecombe's patch), so the region stays 4 KiB.
+   */
+  *#setAttributes4k(vcpu: Vcpu, page: number, toShared: boolean): Flow {
+    const vm = this.#vm;
+    const memory = vm.memory;
+    yield* vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
+    vcpu.step(P.KVM_SET_ATTRIBUTES);
+    vcpu.step(P.XA_OP);
+    yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
+    const others = this.#others[vcpu.index];
+    const private_ = (memory.pageFlags[page] & PAGE_PRIVATE) !== 0;
+    if (toShared && private_) {
+      const first = page - (page % PAGES_PER_2M);
+      if (memory.isHuge(first)) {
+        yield* this.#block(vcpu, first, PAGES_PER_2M);
+        yield* this.#track(vcpu, others);
+        vcpu.step(P.PAGE_ALLOC); // the new S-EPT page
+        yield* this.#callWith(
+          vcpu,
+          DEMOTE,
+          P["SEAMCALL(TDH.MEM.PAGE.DEMOTE)"],
+          first,
+          1,
+          this.#zapBusy,
+        );
+        memory.splitRegion(first);
+      }
+      yield* this.#zapPrivate(vcpu, page, page + 1, others);
+    } else if (!toShared && !private_ && memory.isMapped(page)) {
+      vcpu.step(P.KVM_ZAP);
+      yield* kickAndWait(others, vcpu); // remote TLB flush
+    }
+    if (private_ === toShared) memory.setPageFlags(page, toShared ? 0 : PAGE_PRIVATE);
+    if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
+    vm.mmuLock.write.release();
+    vm.slotsLock.release();
+  }
+
   /** KVM_SET_MEMORY_ATTRIBUTES for a chunk, zapping what the old attribute mapped. */
   *#setAttributes(vcpu: Vcpu, chunk: number, toShared: boolean): Flow {
     const vm = this.#vm;
@@ -823,6 +883,7 @@ const PRIMITIVES: readonly PrimitiveName[] = [
   "SEAMCALL(TDH.MEM.RANGE.BLOCK)",
   "SEAMCALL(TDH.MEM.TRACK)",
   "SEAMCALL(TDH.MEM.PAGE.REMOVE)",
+  "SEAMCALL(TDH.MEM.PAGE.DEMOTE)",
   "SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)",
   "SEAMCALL_BUSY",
   "SEAMCALL_RETRY",
@@ -856,6 +917,8 @@ export const TDX_PLATFORM: PlatformSpec = {
     "accept-2m",
     "convert-shared",
     "convert-private",
+    "convert-page-shared",
+    "convert-page-private",
   ],
   createVm: (vm, choices) => new TdxVm(vm, choices),
 };

@@ -73,6 +73,20 @@ Deno.test("a TD's 4 KiB ACCEPT keeps its region from ever being one 2 MiB leaf",
   strictEqual(memoryOf(run(scenario([]), "tdx.upstream").summary).hugeShare, 0);
 });
 
+Deno.test("a TD's 4 KiB conversion demotes its 2 MiB leaf: exactly that region goes 4 KiB", () => {
+  const warm = { kind: "memory", workingSetMiB: 8, guestPageSize: "2M", count: 4096 };
+  const convert = { kind: "loop", operation: "convert-page-shared", iterations: 1 };
+  const back = { kind: "loop", operation: "convert-page-private", iterations: 1 };
+  const summary = run(scenario([warm, convert, back]), "tdx.huge-pages").summary;
+  strictEqual(memoryOf(summary).hugeShare, 0.75);
+  const count = (name: string) => summary.totals.byPrimitive[name]?.count ?? 0;
+  strictEqual(count("SEAMCALL(TDH.MEM.PAGE.DEMOTE)"), 1);
+  // BLOCK and TRACK once for the 2 MiB leaf, once for the 4 KiB page it removes.
+  strictEqual(count("SEAMCALL(TDH.MEM.RANGE.BLOCK)"), 2);
+  strictEqual(count("SEAMCALL(TDH.MEM.PAGE.REMOVE)"), 1);
+  assertConserved(summary);
+});
+
 Deno.test("VSM: a protection mixes its region in VTL0, and in VTL1 only with shared memslots", () => {
   const protect = { kind: "loop", operation: "protect", iterations: 1, pages: 32 };
   const guest = { hostPageSize: "2M" };
