@@ -133,7 +133,7 @@ export class MemoryView {
     const memory = this.#vm.memory;
     // Start from this vCPU's own place in the set, so vCPUs that share one spread out.
     const regions = this.#ready.length;
-    const start = (vcpu.index * 7919) % regions;
+    const start = Math.floor((vcpu.index * regions) / this.#vm.vcpus.length) % regions;
     for (let k = 0; k < regions; k++) {
       const i = (start + k) % regions;
       const { lo, hi } = this.#span(i);

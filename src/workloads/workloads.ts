@@ -192,8 +192,9 @@ export const WORKLOAD_SCHEMA = union("kind", {
       min: 0,
       max: 1,
       default: 0,
-      doc: "Share of accesses that write (reported; in this model a write costs what a read " +
-        "does: no write-back traffic is charged).",
+      doc: "Share of accesses that write. A write costs what a read does in this model (no " +
+        "write-back traffic, no dirty-bit updates): the share is recorded with the scenario " +
+        "in the report, not charged.",
     }),
     guestPageSize: choice(["4K", "2M", "1G"], {
       default: "4K",
