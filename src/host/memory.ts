@@ -7,6 +7,15 @@
  * @module
  */
 
+/**
+ * Largest guest memory the model takes, in MiB (4 TiB): it keeps a byte of state per
+ * 4 KiB page (and VSM one more per VTL), so 4 TiB is 1 GiB of page state.
+ */
+export const MAX_MEMORY_MIB = 4 * 1024 * 1024;
+/** Why {@linkcode MAX_MEMORY_MIB} is the limit, for messages. */
+export const MAX_MEMORY_REASON =
+  "4 TiB because the simulator keeps a byte per 4 KiB page, 1 GiB of state at that size";
+
 /** Bytes in a small page. */
 export const PAGE_BYTES = 4096;
 /** Small pages in a 2 MiB region. */

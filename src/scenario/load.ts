@@ -165,10 +165,10 @@ export function checkScenario(
   const guests = resolveGuests(spec, issues);
   checkStop(spec, issues);
   const designSpecs = designs.map(findDesign).filter((d): d is DesignSpec => d !== undefined);
-  const profiles: Record<string, ResolvedProfile> = {};
+  const profiles: Record<string, ResolvedProfile> = Object.create(null);
   for (const design of designSpecs) {
     const ref = options.profile?.name ?? profileRef(spec.profile, design);
-    if (!(ref in profiles)) {
+    if (!Object.hasOwn(profiles, ref)) {
       const profile = options.profile ??
         loadProfile(ref, file === "" ? "." : dirname(file), issues);
       if (profile !== undefined) profiles[ref] = profile;

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { MAX_MEMORY_MIB, MAX_MEMORY_REASON } from "../host/memory.ts";
 import { WORKLOAD_SCHEMA } from "../workloads/workloads.ts";
 import { CHOICE_IDS, DEFAULT_DESIGN, DESIGN_NAMES, PLATFORM_NAMES } from "./catalog.ts";
 import {
@@ -23,8 +24,7 @@ import {
 const SLUG = /^[a-z0-9][a-z0-9._-]*$/;
 const SLUG_DOC = "lowercase letters, digits, '.', '_' and '-', starting with a letter or digit";
 
-/** Largest guest memory accepted, in MiB (16 TiB). */
-export const MAX_MEMORY_MIB = 16 * 1024 * 1024;
+export { MAX_MEMORY_MIB } from "../host/memory.ts";
 
 /** The scenario schema. */
 export const SCENARIO_SCHEMA = object({
@@ -114,6 +114,7 @@ export const SCENARIO_SCHEMA = object({
       memoryMiB: integer({
         min: 1,
         max: MAX_MEMORY_MIB,
+        maxReason: MAX_MEMORY_REASON,
         default: 1024,
         unit: "MiB",
         doc: "Guest memory.",

@@ -87,7 +87,8 @@ export abstract class Field<T> {
   }
 
   protected fail(path: string, value: unknown, issues: Issue[]): undefined {
-    issues.push({ path, message: `expected ${this.allowed()}, got ${show(value)}` });
+    const why = tooLarge(this.options as NumberOptions, value);
+    issues.push({ path, message: `expected ${this.allowed()}, got ${show(value)}${why}` });
     return undefined;
   }
 }
@@ -120,6 +121,16 @@ export interface NumberOptions extends FieldOptions<number> {
   max?: number;
   /** Require the value to be strictly greater than `min`. */
   exclusiveMin?: boolean;
+  /** Why `max` is the limit, shown with it (e.g. what the simulator keeps per page). */
+  maxReason?: string;
+}
+
+/** Why a value above the maximum is refused, when the field says. */
+function tooLarge(options: NumberOptions, value: unknown): string {
+  const { max, maxReason } = options;
+  return maxReason !== undefined && max !== undefined && typeof value === "number" && value > max
+    ? ` (the limit is ${maxReason})`
+    : "";
 }
 
 class IntegerField extends Field<number> {
@@ -301,7 +312,7 @@ class ObjectField<S extends Shape> extends Field<InferShape<S>> {
     const names = Object.keys(this.shape);
     let ok = true;
     for (const key of Object.keys(record)) {
-      if (!(key in this.shape) && !extraAllowed.includes(key)) {
+      if (!Object.hasOwn(this.shape, key) && !extraAllowed.includes(key)) {
         const allowedNames = [...extraAllowed, ...names];
         issues.push({
           path: join(path, key),
@@ -316,7 +327,7 @@ class ObjectField<S extends Shape> extends Field<InferShape<S>> {
     for (const name of names) {
       const field = this.shape[name];
       const fieldPath = join(path, name);
-      if (!(name in record) || record[name] === undefined) {
+      if (!Object.hasOwn(record, name) || record[name] === undefined) {
         if (field.options.default !== undefined) {
           // Defaults go through the field's own check, so an object default fills its fields.
           out[name] = field.check(structuredClone(field.options.default), fieldPath, issues);

@@ -78,6 +78,9 @@ export function parseParam(text: string): SweepParam {
   return { path, segments, values };
 }
 
+/** Names that would reach an object's prototype rather than a scenario field. */
+const RESERVED_KEYS = ["__proto__", "constructor", "prototype"];
+
 function parsePath(path: string): (string | number)[] {
   const segments: (string | number)[] = [];
   const pattern = /([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]|(\.)/y;
@@ -94,6 +97,9 @@ function parsePath(path: string): (string | number)[] {
     if (match[1] !== undefined) {
       if (!expectKey) {
         throw new SweepError(`--param ${path}: expected "." or "[" before ${match[1]}`);
+      }
+      if (RESERVED_KEYS.includes(match[1])) {
+        throw new SweepError(`--param ${path}: ${match[1]} is not a scenario field`);
       }
       segments.push(match[1]);
       expectKey = false;
@@ -210,7 +216,9 @@ function setPath(root: Record<string, unknown>, param: SweepParam, value: unknow
   const { segments } = param;
   for (let i = 0; i < segments.length - 1; i++) {
     const key = segments[i];
-    const next = (node as Record<string | number, unknown>)[key];
+    const next = Object.hasOwn(node as object, key)
+      ? (node as Record<string | number, unknown>)[key]
+      : undefined;
     const here = segments.slice(0, i + 1);
     if (typeof key === "number" && (!Array.isArray(node) || key >= node.length)) {
       const length = Array.isArray(node) ? node.length : 0;

@@ -14,6 +14,7 @@
  * @module
  */
 
+import { MAX_MEMORY_MIB } from "../host/memory.ts";
 import type { Rng } from "../engine/mod.ts";
 import {
   type GuestOperation,
@@ -135,7 +136,7 @@ export const WORKLOAD_SCHEMA = union("kind", {
   "accept-memory": object({
     memoryMiB: optional(integer({
       min: 2,
-      max: 16 * 1024 * 1024,
+      max: MAX_MEMORY_MIB,
       unit: "MiB",
       doc: "How much memory to accept, from the start of guest memory (default: all of it).",
     })),
@@ -154,13 +155,13 @@ export const WORKLOAD_SCHEMA = union("kind", {
   memory: object({
     workingSetMiB: number({
       min: 0.0625,
-      max: 16 * 1024 * 1024,
+      max: MAX_MEMORY_MIB,
       unit: "MiB",
       doc: "Memory each vCPU accesses (with `shared`, all of them together).",
     }),
     offsetMiB: number({
       min: 0,
-      max: 16 * 1024 * 1024,
+      max: MAX_MEMORY_MIB,
       default: 0,
       unit: "MiB",
       doc: "Where the first working set starts in guest memory; each vCPU's own set follows " +

@@ -169,6 +169,34 @@ const TABLE: [string, unknown, string[]][] = [
     ],
   ],
   ["top level not an object", [1, 2], [": expected an object, got [1,2]"]],
+  // Names from input are looked up as own properties only (issue 14's fuzzing found these).
+  ...["constructor", "__proto__", "toString", "hasOwnProperty"].map((name): [
+    string,
+    unknown,
+    string[],
+  ] => [
+    `profile named ${name}`,
+    scenario({ profile: name }),
+    [
+      `profile: expected a shipped profile (${
+        quoted(SHIPPED_PROFILES.map((p) => p.name))
+      }) or a path to a .json profile file, got "${name}"`,
+    ],
+  ]),
+  ["a field named constructor", guest({ constructor: 2 }), [
+    `guests[0].constructor: unknown field; allowed: ${GUEST_FIELDS}`,
+  ]],
+  ["a workload kind named toString", workload({ kind: "toString" }), [
+    'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", ' +
+    '"accept-memory", "memory", got "toString"',
+  ]],
+  ["a design named constructor", scenario({ designs: ["constructor"] }), [
+    `designs[0]: expected one of ${quoted(DESIGN_NAMES)}, got "constructor"`,
+  ]],
+  ["16 TiB of guest memory", guest({ memoryMiB: 16 * 1024 * 1024 }), [
+    "guests[0].memoryMiB: expected an integer from 1 to 4194304, got 16777216 (the limit " +
+    "is 4 TiB because the simulator keeps a byte per 4 KiB page, 1 GiB of state at that size)",
+  ]],
 ];
 
 Deno.test("validation messages for a table of bad scenarios", async (t) => {
@@ -188,7 +216,7 @@ Deno.test("validation lists every problem at once", () => {
     'seed: expected an integer from 0 to 4294967295, got "one"',
     `guests[0].extra: unknown field; allowed: ${GUEST_FIELDS}`,
     "guests[0].vcpus: expected an integer from 1 to 1024, got 0",
-    "guests[0].memoryMiB: expected an integer from 1 to 16777216, got -1",
+    "guests[0].memoryMiB: expected an integer from 1 to 4194304, got -1",
     "designs: expected a list of 1 to 32 items, got 0 items",
   ]);
 });

@@ -80,6 +80,9 @@ Deno.test("sweep parameters: lists, ranges and clear errors", () => {
     ["guests[0].vcpus=1..8*1", /a factor > 1/],
     ["guests[0].vcpus=1,,2", /an empty value/],
     ["a=0..1000000", /more than 10000 values/],
+    // A path must never reach an object's prototype.
+    ["__proto__.polluted=1", /__proto__ is not a scenario field/],
+    ["guests[0].constructor.prototype=1", /constructor is not a scenario field/],
   ];
   for (const [text, message] of bad) {
     throws(
@@ -87,6 +90,7 @@ Deno.test("sweep parameters: lists, ranges and clear errors", () => {
       (e: Error) => e instanceof SweepError && message.test(e.message),
     );
   }
+  strictEqual(({} as Record<string, unknown>).polluted, undefined);
 });
 
 Deno.test("sweep points: values (first parameter slowest), then design, then repetition", () => {
