@@ -5,7 +5,13 @@
  */
 
 import { join } from "node:path";
-import { loadScenario } from "../scenario/load.ts";
+import {
+  DEFAULT_MAX_EVENTS,
+  describeDuration,
+  describeEvents,
+  estimateWork,
+} from "../scenario/estimate.ts";
+import { type LoadedScenario, loadScenario, ScenarioError } from "../scenario/load.ts";
 import { flagHelp, type FlagSpec, requireFile } from "./args.ts";
 import { UsageError } from "./errors.ts";
 
@@ -113,6 +119,53 @@ export function timelineRequest(
     trace: values.trace === true,
     windowGiven: values["timeline-window"] !== undefined,
   };
+}
+
+/** Flags that bound a run's work (run, compare, suite). */
+export const limitFlags: Record<string, FlagSpec> = {
+  "max-events": {
+    type: "string",
+    value: "<n>",
+    doc: `refuse a scenario whose estimated work is above n simulated events, and stop a run ` +
+      `there (default ${DEFAULT_MAX_EVENTS.toLocaleString("en-US")}, ${
+        describeDuration(DEFAULT_MAX_EVENTS)
+      })`,
+  },
+  "allow-long": { type: "boolean", doc: "run whatever the estimate, with no event limit" },
+};
+
+/** The event limit the flags ask for (Infinity with --allow-long). */
+export function eventLimit(
+  command: string,
+  values: Record<string, string | boolean | undefined>,
+): number {
+  if (values["allow-long"] === true) return Infinity;
+  if (values["max-events"] === undefined) return DEFAULT_MAX_EVENTS;
+  const text = String(values["max-events"]);
+  const limit = Number(text);
+  if (!/^\d+$/.test(text) || !Number.isSafeInteger(limit) || limit < 1) {
+    throw new UsageError(
+      `cvmsim ${command}: --max-events expects a positive integer, got ${JSON.stringify(text)}`,
+    );
+  }
+  return limit;
+}
+
+/**
+ * Refuses a scenario whose estimated work is above `maxEvents`, naming what makes it large.
+ * @throws ScenarioError
+ */
+export function checkWork(loaded: LoadedScenario, maxEvents: number): void {
+  if (maxEvents === Infinity) return;
+  const estimate = estimateWork(loaded);
+  if (estimate.events <= maxEvents) return;
+  throw new ScenarioError(loaded.file, [{
+    path: estimate.path,
+    message: `this run is estimated at up to ${describeEvents(estimate.events)} simulated ` +
+      `events (${describeDuration(estimate.events)}), most of them ${estimate.what}; the ` +
+      `limit is ${describeEvents(maxEvents)}: shorten it, or pass --allow-long (or ` +
+      "--max-events <n>) to run it anyway",
+  }]);
 }
 
 /** --json */

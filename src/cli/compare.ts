@@ -7,9 +7,12 @@
 import { compareSummaries, renderComparison } from "../report/compare.ts";
 import { parse, parseSeed } from "./args.ts";
 import {
+  checkWork,
   type Command,
   designList,
+  eventLimit,
   jsonFlag,
+  limitFlags,
   load,
   outFlag,
   REPORTS_DIR,
@@ -18,7 +21,7 @@ import {
   timelineRequest,
 } from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
-import { execute } from "./execute.ts";
+import { executeAll } from "./execute.ts";
 
 /** `compare` */
 export const compare: Command = {
@@ -35,8 +38,9 @@ export const compare: Command = {
     json: jsonFlag,
     out: outFlag,
     ...timelineFlags,
+    ...limitFlags,
   },
-  run(args, io) {
+  async run(args, io) {
     const { values, positionals } = parse("compare", args, this.flags);
     if (positionals.length > 1) {
       throw new UsageError(`cvmsim compare: expected one scenario file, got ${positionals.length}`);
@@ -51,7 +55,10 @@ export const compare: Command = {
     }
     const outDir = String(values.out ?? REPORTS_DIR);
     const timeline = timelineRequest("compare", values);
-    const executed = loaded.scenario.designs.map((name) => execute(loaded, name, outDir, timeline));
+    const maxEvents = eventLimit("compare", values);
+    checkWork(loaded, maxEvents);
+    const { executed, exitCode } = await executeAll(loaded, outDir, timeline, maxEvents, io);
+    if (exitCode !== undefined) return exitCode; // cut short: no comparison of partial runs
     const comparison = compareSummaries(executed.map((e) => e.summary));
     if (values.json === true) {
       io.out(JSON.stringify({ ...comparison, reports: executed.map((e) => e.dir) }, null, 2));

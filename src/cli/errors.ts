@@ -18,3 +18,5 @@ export const EXIT_INVALID = 1;
 export const EXIT_USAGE = 2;
 /** A bug in cvmsim. */
 export const EXIT_INTERNAL = 70;
+/** Stopped by Ctrl-C (128 + SIGINT), after writing the report so far. */
+export const EXIT_INTERRUPTED = 130;

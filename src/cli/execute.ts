@@ -8,8 +8,9 @@
 import type { Summary } from "../report/summary.ts";
 import { type RunInfo, writeReport } from "../report/write.ts";
 import { designSetup, type LoadedScenario } from "../scenario/load.ts";
-import { simulate } from "../scenario/run.ts";
-import type { TimelineRequest } from "./command.ts";
+import { type Simulation, startSimulation } from "../scenario/run.ts";
+import { EXIT_INTERRUPTED, EXIT_INVALID } from "./errors.ts";
+import type { Io, TimelineRequest } from "./command.ts";
 
 /** A run done by the CLI. */
 export interface Executed {
@@ -19,16 +20,25 @@ export interface Executed {
   dir?: string;
 }
 
-/**
- * Runs `design`, showing progress when stderr is a terminal, and writes the report to
- * `outDir` (with a timeline when `timeline` asks for one).
- */
-export function execute(
+/** Events a run goes between looks at Ctrl-C (a fraction of a second of engine time). */
+const SLICE_EVENTS = 1 << 19;
+
+/** A run begun: the simulation and what its report needs besides the summary. */
+interface Begun {
+  loaded: LoadedScenario;
+  simulation: Simulation;
+  progress: ReturnType<typeof progressLine>;
+  timeline: TimelineRequest | undefined;
+  cyclesPerMs: number;
+  startedAt: Date;
+  started: number;
+}
+
+function begin(
   loaded: LoadedScenario,
   design: string,
-  outDir: string | undefined,
-  timeline?: TimelineRequest,
-): Executed {
+  timeline: TimelineRequest | undefined,
+): Begun {
   const label = `${loaded.scenario.name} / ${design}`;
   const hint = loaded.scenario.timeline;
   if (timeline !== undefined && timeline.windowGiven !== true && hint !== undefined) {
@@ -39,7 +49,7 @@ export function execute(
   const progress = progressLine(label, clockGHz);
   const startedAt = new Date();
   const started = performance.now();
-  const { summary, timeline: recorded } = simulate(loaded, design, {
+  const simulation = startSimulation(loaded, design, {
     onProgress: progress?.update,
     timeline: timeline === undefined ? undefined : {
       startCycles: Math.round(timeline.fromMs * cyclesPerMs),
@@ -47,11 +57,17 @@ export function execute(
       maxSpans: timeline.maxSpans,
     },
   });
-  const wallMs = performance.now() - started;
-  progress?.done();
+  return { loaded, simulation, progress, timeline, cyclesPerMs, startedAt, started };
+}
+
+function end(run: Begun, cut: Cut | undefined, outDir: string | undefined): Executed {
+  const { summary, timeline: recorded } = run.simulation.finish(cut);
+  const { timeline, cyclesPerMs } = run;
+  const wallMs = performance.now() - run.started;
+  run.progress?.done();
   const seconds = wallMs / 1000;
   const info: RunInfo = {
-    startedAt: startedAt.toISOString(),
+    startedAt: run.startedAt.toISOString(),
     wallMs: Math.round(wallMs * 1000) / 1000,
     events: summary.run.events,
     eventsPerSec: Math.round(summary.run.events / seconds),
@@ -59,7 +75,8 @@ export function execute(
     deno: Deno.version.deno,
     v8: Deno.version.v8,
     os: `${Deno.build.os}-${Deno.build.arch}`,
-    scenarioFile: loaded.file,
+    scenarioFile: run.loaded.file,
+    ...(cut === undefined ? {} : { partial: cut }),
   };
   if (recorded !== undefined && timeline !== undefined) {
     const truncated = recorded.truncatedAtCycles;
@@ -77,6 +94,129 @@ export function execute(
     ? undefined
     : writeReport(outDir, summary, info, { timeline: recorded, trace: timeline?.trace });
   return { summary, info, dir };
+}
+
+/** Why a run was cut short (its report is then partial). */
+type Cut = "interrupted" | "event-limit";
+
+/**
+ * Runs `design`, showing progress when stderr is a terminal, and writes the report to
+ * `outDir` (with a timeline when `timeline` asks for one). A run that reaches `maxEvents`
+ * stops there, and its report is marked partial.
+ */
+export function execute(
+  loaded: LoadedScenario,
+  design: string,
+  outDir: string | undefined,
+  timeline?: TimelineRequest,
+  maxEvents = Infinity,
+): Executed {
+  const run = begin(loaded, design, timeline);
+  const done = run.simulation.step(maxEvents);
+  return end(run, done ? undefined : "event-limit", outDir);
+}
+
+/**
+ * {@linkcode execute}, looking up every {@linkcode SLICE_EVENTS} events: after Ctrl-C the run
+ * stops where it is and its report, marked partial, is written (atomically, as always).
+ */
+export async function executeInterruptible(
+  loaded: LoadedScenario,
+  design: string,
+  outDir: string | undefined,
+  timeline: TimelineRequest | undefined,
+  maxEvents: number,
+  interrupt: Interrupt,
+): Promise<Executed> {
+  const run = begin(loaded, design, timeline);
+  let cut: Cut | undefined;
+  for (;;) {
+    const remaining = maxEvents - run.simulation.events;
+    if (remaining <= 0) {
+      cut = "event-limit";
+      break;
+    }
+    if (run.simulation.step(Math.min(SLICE_EVENTS, remaining))) break;
+    await interrupt.poll();
+    if (interrupt.requested) {
+      cut = "interrupted";
+      break;
+    }
+  }
+  return end(run, cut, outDir);
+}
+
+/**
+ * Runs every design of `loaded` in turn (Ctrl-C stops the current one, writes its report
+ * so far and skips the rest). `exitCode` is set when a run was cut short, after saying so
+ * on stderr: 130 for Ctrl-C, 1 for the event limit.
+ */
+export async function executeAll(
+  loaded: LoadedScenario,
+  outDir: string,
+  timeline: TimelineRequest | undefined,
+  maxEvents: number,
+  io: Io,
+): Promise<{ executed: Executed[]; exitCode?: number }> {
+  const interrupt = new Interrupt().start();
+  try {
+    const executed: Executed[] = [];
+    for (const design of loaded.scenario.designs) {
+      const run = await executeInterruptible(
+        loaded,
+        design,
+        outDir,
+        timeline,
+        maxEvents,
+        interrupt,
+      );
+      executed.push(run);
+      const partial = run.info.partial;
+      if (partial === undefined) continue;
+      const at = `after ${run.summary.run.simulatedMs.toFixed(3)} ms simulated and ` +
+        `${run.summary.run.events.toLocaleString("en-US")} events`;
+      if (partial === "interrupted") {
+        io.err(`interrupted ${at}: the report so far is in ${run.dir}, marked partial`);
+        return { executed, exitCode: EXIT_INTERRUPTED };
+      }
+      io.err(
+        `${loaded.scenario.name} / ${design} reached the event limit ${at}; the report so far ` +
+          `is in ${run.dir}, marked partial; --allow-long runs it without a limit`,
+      );
+      return { executed, exitCode: EXIT_INVALID };
+    }
+    return { executed };
+  } finally {
+    interrupt.stop();
+  }
+}
+
+/**
+ * Ctrl-C while runs go on: the first asks the current run to stop and write its report so
+ * far; a second exits at once.
+ */
+export class Interrupt {
+  requested = false;
+  readonly #onSignal = () => {
+    if (this.requested) Deno.exit(EXIT_INTERRUPTED);
+    this.requested = true;
+  };
+
+  /** Starts listening (Ctrl-C no longer ends the process by itself). */
+  start(): this {
+    Deno.addSignalListener("SIGINT", this.#onSignal);
+    return this;
+  }
+
+  /** Stops listening. */
+  stop(): void {
+    Deno.removeSignalListener("SIGINT", this.#onSignal);
+  }
+
+  /** Lets the event loop deliver a pending signal. */
+  poll(): Promise<void> {
+    return new Promise((resolve) => setTimeout(resolve, 0));
+  }
 }
 
 /** A one-line progress display on stderr, or undefined when stderr is not a terminal. */

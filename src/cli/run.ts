@@ -7,8 +7,11 @@
 import { renderSummary } from "../report/text.ts";
 import { parse, parseSeed } from "./args.ts";
 import {
+  checkWork,
   type Command,
+  eventLimit,
   jsonFlag,
+  limitFlags,
   load,
   outFlag,
   REPORTS_DIR,
@@ -17,7 +20,7 @@ import {
   timelineRequest,
 } from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
-import { execute } from "./execute.ts";
+import { executeAll } from "./execute.ts";
 
 /** `run` */
 export const run: Command = {
@@ -30,8 +33,9 @@ export const run: Command = {
     json: jsonFlag,
     out: outFlag,
     ...timelineFlags,
+    ...limitFlags,
   },
-  run(args, io) {
+  async run(args, io) {
     const { values, positionals } = parse("run", args, this.flags);
     if (positionals.length > 1) {
       throw new UsageError(`cvmsim run: expected one scenario file, got ${positionals.length}`);
@@ -40,8 +44,16 @@ export const run: Command = {
     const loaded = load("run", positionals[0], design, parseSeed("run", values.seed));
     const outDir = String(values.out ?? REPORTS_DIR);
     const timeline = timelineRequest("run", values);
-    const summaries = loaded.scenario.designs.map((name) => {
-      const executed = execute(loaded, name, outDir, timeline);
+    const maxEvents = eventLimit("run", values);
+    checkWork(loaded, maxEvents);
+    const { executed: runs, exitCode } = await executeAll(
+      loaded,
+      outDir,
+      timeline,
+      maxEvents,
+      io,
+    );
+    const summaries = runs.map((executed) => {
       if (values.json !== true) {
         io.out(renderSummary(executed.summary));
         io.out(`\nreport: ${executed.dir}`);
@@ -67,6 +79,6 @@ export const run: Command = {
     if (values.json === true) {
       io.out(JSON.stringify(summaries.length === 1 ? summaries[0] : summaries, null, 2));
     }
-    return EXIT_OK;
+    return exitCode ?? EXIT_OK;
   },
 };

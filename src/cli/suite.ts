@@ -7,7 +7,10 @@
 import { type LoadedScenario, loadScenario, ScenarioError } from "../scenario/load.ts";
 import { parse } from "./args.ts";
 import {
+  checkWork,
   type Command,
+  eventLimit,
+  limitFlags,
   outFlag,
   REPORTS_DIR,
   scenarioFiles,
@@ -16,7 +19,7 @@ import {
   timelineRequest,
 } from "./command.ts";
 import { EXIT_INVALID, EXIT_OK, UsageError } from "./errors.ts";
-import { execute } from "./execute.ts";
+import { executeAll } from "./execute.ts";
 import { readSpec } from "./sweep.ts";
 import { sweepFile, sweepIdentity, writeSweep } from "../sweep/report.ts";
 import { runSweep } from "../sweep/run.ts";
@@ -41,6 +44,7 @@ export const suite: Command = {
     },
     out: outFlag,
     ...timelineFlags,
+    ...limitFlags,
   },
   async run(args, io) {
     const { values, positionals } = parse("suite", args, this.flags);
@@ -50,6 +54,7 @@ export const suite: Command = {
     const dir = String(values.scenarios ?? SCENARIOS_DIR);
     const outDir = String(values.out ?? REPORTS_DIR);
     const timeline = timelineRequest("suite", values);
+    const maxEvents = eventLimit("suite", values);
     const files = scenarioFiles(dir);
     if (files.length === 0) throw new UsageError(`cvmsim suite: no scenario files in ${dir}/`);
     const loaded: LoadedScenario[] = [];
@@ -57,7 +62,9 @@ export const suite: Command = {
     let invalid = 0;
     for (const file of files) {
       try {
-        loaded.push(loadScenario(file));
+        const scenario = loadScenario(file);
+        checkWork(scenario, maxEvents);
+        loaded.push(scenario);
         if (hasStudy(file)) studies.push(file);
       } catch (error) {
         if (!(error instanceof ScenarioError)) throw error;
@@ -68,8 +75,9 @@ export const suite: Command = {
     const rows: string[] = [];
     let reports = 0;
     for (const scenario of loaded) {
-      for (const design of scenario.scenario.designs) {
-        const { summary, info } = execute(scenario, design, outDir, timeline);
+      const { executed, exitCode } = await executeAll(scenario, outDir, timeline, maxEvents, io);
+      for (const { summary, info } of executed) {
+        const design = summary.design.name;
         reports++;
         rows.push(
           `  ${summary.scenario.name.padEnd(28)} ${design.padEnd(24)} ` +
@@ -78,6 +86,10 @@ export const suite: Command = {
               info.wallMs.toFixed(0).padStart(6)
             } ms wall`,
         );
+      }
+      if (exitCode !== undefined) {
+        io.out(rows.join("\n"));
+        return exitCode;
       }
     }
     io.out(rows.join("\n"));

@@ -30,7 +30,18 @@ export const SCHEMA_VERSION = 1;
 export const CVMSIM_VERSION: string = config.version;
 
 /** Why a run ended. */
-export type StopOutcome = "workloads-complete" | "time" | "time-limit" | "host-panic";
+/**
+ * Why a run ended: every workload finished, the stop time came (`time`, or `time-limit`
+ * while waiting for workloads), the host panicked; or it was cut short and its report is
+ * partial: Ctrl-C (`interrupted`) or the event limit (`event-limit`).
+ */
+export type StopOutcome =
+  | "workloads-complete"
+  | "time"
+  | "time-limit"
+  | "host-panic"
+  | "interrupted"
+  | "event-limit";
 
 /** Count and cycles of one primitive. */
 export interface PrimitiveTotal {

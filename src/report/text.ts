@@ -21,9 +21,9 @@ export function renderSummary(summary: Summary): string {
     `${scenario.name} · design ${summary.design.name} · profile ${summary.profile.name} ` +
       `(${clockGHz} GHz) · seed ${summary.seed}`,
     `simulated ${decimal(run.simulatedMs, 3)} ms (${integer(run.simulatedCycles)} cycles), ` +
-      `ended by ${run.stop}, ${integer(run.events)} events, ${
-        plural(summary.vcpus.length, "vCPU")
-      }` +
+      `ended by ${run.stop}${
+        run.stop === "interrupted" || run.stop === "event-limit" ? " (a partial report)" : ""
+      }, ${integer(run.events)} events, ${plural(summary.vcpus.length, "vCPU")}` +
       (summary.threads.length > 0 ? ` and ${plural(summary.threads.length, "host thread")}` : ""),
     "",
   );

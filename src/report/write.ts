@@ -26,6 +26,8 @@ export interface RunInfo {
   v8: string;
   os: string;
   scenarioFile: string;
+  /** Present when the run was cut short, so its summary covers only part of it: why. */
+  partial?: "interrupted" | "event-limit";
   /**
    * What the timeline holds (the summary's accounts always cover the whole run): the
    * simulated-time window recorded, its span limit, the spans kept, and where recording

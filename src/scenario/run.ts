@@ -73,6 +73,33 @@ export function simulate(
   designName: string,
   options: SimulateOptions = {},
 ): SimulationResult {
+  const simulation = startSimulation(loaded, designName, options);
+  simulation.step(Infinity);
+  return simulation.finish();
+}
+
+/**
+ * A run that goes on in steps, so that a caller can look up between them (for Ctrl-C, or
+ * to stop at an event limit) and end it early with the accounts closed where it stopped.
+ */
+export interface Simulation {
+  /** Runs at most `maxEvents` more events; true once the run has ended by itself. */
+  step(maxEvents: number): boolean;
+  /** Events processed so far. */
+  readonly events: number;
+  /**
+   * Closes every account and builds the summary. `cut` says why a run that had not ended
+   * by itself stopped where it did (it is then partial).
+   */
+  finish(cut?: "interrupted" | "event-limit"): SimulationResult;
+}
+
+/** Builds the host model for `loaded` under `designName`, ready to {@linkcode Simulation.step}. */
+export function startSimulation(
+  loaded: LoadedScenario,
+  designName: string,
+  options: SimulateOptions = {},
+): Simulation {
   const catalogued = findDesign(designName);
   if (catalogued === undefined) {
     throw new Error(`Cannot simulate design ${designName}: it is not in the catalogue`);
@@ -282,34 +309,53 @@ export function simulate(
   if (timeline !== undefined) pool.record(timeline);
   const limitCycles = Math.round(scenario.stop.simulatedMs * cyclesPerMs);
   const onProgress = options.onProgress;
-  const result = sim.run({
-    untilCycles: limitCycles,
-    onProgress: onProgress && ((now) => onProgress(now, limitCycles)),
-  });
-  const stop: StopOutcome = panicked
-    ? "host-panic"
-    : result.reason === "stopped"
-    ? "workloads-complete"
-    : stopWhenComplete
-    ? "time-limit"
-    : "time";
-  // A thread may have charged private steps past the stop time; close every account there.
-  const all: HostThread[] = [...vcpus, ...threads];
-  let endCycles = result.nowCycles;
-  for (const thread of all) endCycles = Math.max(endCycles, thread.cursorCycles);
-  for (const thread of all) thread.finalize(endCycles);
-  pool.finishRecording(endCycles);
-  for (const close of closeHolds) close(endCycles);
-  const summary = buildSummary({
-    scenario,
-    design,
-    profile,
-    vcpus,
-    threads,
-    recorder,
-    endCycles,
-    stop,
-    events: sim.eventsProcessed,
-  });
-  return { summary, vcpus, threads, timeline };
+  let ended: "stopped" | "until" | undefined;
+  let nowCycles = 0;
+  return {
+    get events() {
+      return sim.eventsProcessed;
+    },
+    step(maxEvents) {
+      if (ended !== undefined) return true;
+      const result = sim.run({
+        untilCycles: limitCycles,
+        maxEvents,
+        onProgress: onProgress && ((now) => onProgress(now, limitCycles)),
+      });
+      nowCycles = result.nowCycles;
+      if (result.reason === "max-events") return false;
+      ended = result.reason === "stopped" ? "stopped" : "until";
+      return true;
+    },
+    finish(cut) {
+      const stop: StopOutcome = panicked
+        ? "host-panic"
+        : ended === undefined
+        ? cut ?? "interrupted"
+        : ended === "stopped"
+        ? "workloads-complete"
+        : stopWhenComplete
+        ? "time-limit"
+        : "time";
+      // A thread may have charged private steps past the stop time; close every account there.
+      const all: HostThread[] = [...vcpus, ...threads];
+      let endCycles = nowCycles;
+      for (const thread of all) endCycles = Math.max(endCycles, thread.cursorCycles);
+      for (const thread of all) thread.finalize(endCycles);
+      pool.finishRecording(endCycles);
+      for (const close of closeHolds) close(endCycles);
+      const summary = buildSummary({
+        scenario,
+        design,
+        profile,
+        vcpus,
+        threads,
+        recorder,
+        endCycles,
+        stop,
+        events: sim.eventsProcessed,
+      });
+      return { summary, vcpus, threads, timeline };
+    },
+  };
 }

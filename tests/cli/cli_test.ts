@@ -1,6 +1,11 @@
 import { deepStrictEqual, match, ok, strictEqual } from "node:assert/strict";
 import { main } from "../../src/cli/main.ts";
+import { execute } from "../../src/cli/execute.ts";
 import type { Summary } from "../../src/report/summary.ts";
+import { renderSummary } from "../../src/report/text.ts";
+import { loadScenario } from "../../src/scenario/load.ts";
+import { simulate, startSimulation } from "../../src/scenario/run.ts";
+import { assertConserved } from "../helpers.ts";
 
 /** Runs the CLI in-process; returns exit code and captured output. */
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
@@ -283,5 +288,99 @@ Deno.test("a scenario's timeline section sets the recorded stretch; --timeline-w
     const { code, out } = await cli("validate", file);
     strictEqual(code, 1);
     match(out, /timeline\.toMs: expected a time after timeline\.fromMs \(2 ms\), got 1/);
+  });
+});
+
+Deno.test("a run estimated above the event limit is refused with the estimate and the flag", async () => {
+  await withTempDir(async (dir) => {
+    const file = `${dir}/accept.json`;
+    Deno.writeTextFileSync(
+      file,
+      JSON.stringify({
+        name: "huge-accept",
+        guests: [{ vcpus: 4, memoryMiB: 4194304, workloads: [{ kind: "accept-memory" }] }],
+        designs: ["tdx.upstream"],
+        stop: { simulatedMs: 3600000 },
+      }),
+    );
+    const refused = await cli("run", file, "--out", dir);
+    strictEqual(refused.code, 1);
+    match(
+      refused.err,
+      /guests\[0\]\.workloads\[0\]: this run is estimated at up to 4\.3 billion simulated events \(about 36 min\), most of them accepting 1\.1 billion pages; the limit is 300\.0 million: .*--allow-long/,
+    );
+    const small = await cli("run", "scenarios/vmexit.json", "--max-events", "1000", "--out", dir);
+    strictEqual(small.code, 1);
+    match(small.err, /the limit is 1,000/);
+    strictEqual((await cli("run", "scenarios/vmexit.json", "--max-events", "x")).code, 2);
+  });
+});
+
+Deno.test("a run cut at the event limit writes its report so far, marked partial", async () => {
+  await withTempDir((dir) => {
+    const loaded = loadScenario("scenarios/baseline.json");
+    const { summary, info, dir: report } = execute(
+      loaded,
+      "vmx.io-in-kernel",
+      dir,
+      undefined,
+      5000,
+    );
+    strictEqual(summary.run.stop, "event-limit");
+    strictEqual(info.partial, "event-limit");
+    ok(summary.run.events <= 5000 + 1);
+    assertConserved(summary);
+    const written = JSON.parse(Deno.readTextFileSync(`${report}/run-info.json`));
+    strictEqual(written.partial, "event-limit");
+    match(renderSummary(summary), /ended by event-limit \(a partial report\)/);
+  });
+});
+
+Deno.test("a run in slices is the run in one go, byte for byte", () => {
+  const loaded = loadScenario("scenarios/virtio-rr.json");
+  const whole = simulate(loaded, "vmx.io-in-kernel").summary;
+  const simulation = startSimulation(loaded, "vmx.io-in-kernel");
+  while (!simulation.step(10_000));
+  strictEqual(JSON.stringify(simulation.finish().summary), JSON.stringify(whole));
+});
+
+Deno.test("Ctrl-C stops the run, writes the report so far, marked partial, and exits 130", async () => {
+  await withTempDir(async (dir) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--allow-read",
+        "--allow-write",
+        "main.ts",
+        "run",
+        "scenarios/scale/scale-hour.json",
+        "--allow-long",
+        "--timeline-spans",
+        "0",
+        "--out",
+        dir,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    // Wait until the run is under way (its model built), then interrupt it.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    child.kill("SIGINT");
+    const output = await child.output();
+    const err = new TextDecoder().decode(output.stderr);
+    strictEqual(output.code, 130, err);
+    match(
+      err,
+      /^interrupted after [\d.]+ ms simulated and [\d,]+ events: the report so far is in /,
+    );
+    const info = JSON.parse(
+      Deno.readTextFileSync(`${dir}/scale-hour--vmx.io-in-kernel--seed23/run-info.json`),
+    );
+    strictEqual(info.partial, "interrupted");
+    const summary = JSON.parse(
+      Deno.readTextFileSync(`${dir}/scale-hour--vmx.io-in-kernel--seed23/summary.json`),
+    );
+    strictEqual(summary.run.stop, "interrupted");
+    ok(!err.includes("    at "), err);
   });
 });
