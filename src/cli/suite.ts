@@ -4,6 +4,7 @@
  * @module
  */
 
+import { readJsonFile } from "../scenario/json_file.ts";
 import { type LoadedScenario, loadScenario, ScenarioError } from "../scenario/load.ts";
 import { parse } from "./args.ts";
 import {
@@ -27,8 +28,8 @@ import { sweepPoints } from "../sweep/spec.ts";
 
 /** True when the scenario file has a sweep section (a growth study). */
 function hasStudy(file: string): boolean {
-  const json = JSON.parse(Deno.readTextFileSync(file));
-  return json?.sweep !== undefined;
+  const read = readJsonFile(file);
+  return read.ok && (read.value as { sweep?: unknown } | null)?.sweep !== undefined;
 }
 
 /** `suite` */

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { readJsonFile } from "../scenario/json_file.ts";
 import { dirname, join } from "node:path";
 import {
   mergeShards,
@@ -145,17 +146,9 @@ export function readSpec(
   designs: string[] | undefined,
   values: Record<string, string | boolean | undefined>,
 ): SweepSpec {
-  let scenario: Record<string, unknown>;
-  try {
-    scenario = JSON.parse(Deno.readTextFileSync(file));
-  } catch (error) {
-    throw new ScenarioError(file, [{
-      path: "",
-      message: error instanceof SyntaxError
-        ? `not valid JSON: ${error.message}`
-        : `cannot read the file: ${(error as Error).message}`,
-    }]);
-  }
+  const read = readJsonFile(file);
+  if (!read.ok) throw new ScenarioError(file, [{ path: "", message: read.problem }]);
+  const scenario = read.value as Record<string, unknown>;
   if (scenario === null || typeof scenario !== "object" || Array.isArray(scenario)) {
     throw new ScenarioError(file, [{ path: "", message: "expected an object" }]);
   }

@@ -24,6 +24,7 @@ import {
   SHIPPED_PROFILES,
   shippedProfile,
 } from "./catalog.ts";
+import { readJsonFile } from "./json_file.ts";
 import { checkProfileFile } from "./profile_file.ts";
 import { SCENARIO_SCHEMA, type ScenarioSpec } from "./scenario_schema.ts";
 import { didYouMean, type Issue, show } from "./schema.ts";
@@ -122,22 +123,9 @@ export interface LoadOptions {
 
 /** Reads and validates a scenario file. @throws ScenarioError listing every problem. */
 export function loadScenario(file: string, options: LoadOptions = {}): LoadedScenario {
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(file);
-  } catch (error) {
-    throw new ScenarioError(file, [{
-      path: "",
-      message: `cannot read the file: ${describe(error)}`,
-    }]);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw new ScenarioError(file, [{ path: "", message: `not valid JSON: ${describe(error)}` }]);
-  }
-  return checkScenario(json, file, options);
+  const read = readJsonFile(file);
+  if (!read.ok) throw new ScenarioError(file, [{ path: "", message: read.problem }]);
+  return checkScenario(read.value, file, options);
 }
 
 /**
@@ -438,15 +426,13 @@ function lookupProfileRef(
     return undefined;
   }
   const file = resolvePath(baseDir, ref);
-  let json: unknown;
-  try {
-    json = JSON.parse(Deno.readTextFileSync(file));
-  } catch (error) {
-    issues.push({ path, message: `cannot load profile file ${ref}: ${describe(error)}` });
+  const read = readJsonFile(file);
+  if (!read.ok) {
+    issues.push({ path, message: `cannot load profile file ${ref}: ${read.problem}` });
     return undefined;
   }
   const fileIssues: Issue[] = [];
-  const spec = checkProfileFile(json, "", fileIssues);
+  const spec = checkProfileFile(read.value, "", fileIssues);
   // Paths inside the profile file are shown as file#path.
   for (const issue of fileIssues) issues.push({ ...issue, path: `${ref}#${issue.path}` });
   if (spec === undefined) return undefined;
@@ -464,11 +450,4 @@ function lookupProfileRef(
     if (base !== shippedProfile(spec.base)) fromFiles.set(spec.base, base);
   }
   return spec;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof Deno.errors.NotFound) return "no such file";
-  if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
-  if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
-  return error instanceof Error ? error.message : String(error);
 }
