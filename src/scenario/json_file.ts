@@ -44,7 +44,7 @@ function syntaxProblem(error: unknown, text: string): string {
     message = `${message} (line ${line} column ${column})`;
   }
   // One line, printable: the message ends up in a "path: message" list.
-  return message.replace(/[\u0000-\u001f\u007f]+/g, " ").trim();
+  return printable(message);
 }
 
 /** A file-system error in a few words. */
@@ -52,5 +52,22 @@ export function describeFileError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.IsADirectory) return "it is a directory";
-  return error instanceof Error ? error.message.replace(/[\u0000-\u001f]+/g, " ") : String(error);
+  return printable(error instanceof Error ? error.message : String(error));
+}
+
+/** `text` with every run of control characters (newlines included) as one space. */
+function printable(text: string): string {
+  let out = "";
+  let gap = false;
+  for (const char of text) {
+    const code = char.charCodeAt(0);
+    if (code < 0x20 || code === 0x7f) {
+      gap = true;
+      continue;
+    }
+    if (gap && out !== "") out += " ";
+    gap = false;
+    out += char;
+  }
+  return out.trim();
 }
