@@ -5,13 +5,8 @@
  */
 
 import { join } from "node:path";
-import {
-  DEFAULT_MAX_EVENTS,
-  describeDuration,
-  describeEvents,
-  estimateWork,
-} from "../scenario/estimate.ts";
-import { type LoadedScenario, loadScenario, ScenarioError } from "../scenario/load.ts";
+import { DEFAULT_MAX_EVENTS, describeDuration } from "../scenario/estimate.ts";
+import { loadScenario } from "../scenario/load.ts";
 import { flagHelp, type FlagSpec, requireFile } from "./args.ts";
 import { UsageError } from "./errors.ts";
 
@@ -149,23 +144,6 @@ export function eventLimit(
     );
   }
   return limit;
-}
-
-/**
- * Refuses a scenario whose estimated work is above `maxEvents`, naming what makes it large.
- * @throws ScenarioError
- */
-export function checkWork(loaded: LoadedScenario, maxEvents: number): void {
-  if (maxEvents === Infinity) return;
-  const estimate = estimateWork(loaded);
-  if (estimate.events <= maxEvents) return;
-  throw new ScenarioError(loaded.file, [{
-    path: estimate.path,
-    message: `this run is estimated at up to ${describeEvents(estimate.events)} simulated ` +
-      `events (${describeDuration(estimate.events)}), most of them ${estimate.what}; the ` +
-      `limit is ${describeEvents(maxEvents)}: shorten it, or pass --allow-long (or ` +
-      "--max-events <n>) to run it anyway",
-  }]);
 }
 
 /** --json */

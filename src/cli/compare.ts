@@ -4,10 +4,10 @@
  * @module
  */
 
+import { checkWork } from "../scenario/estimate.ts";
 import { compareSummaries, renderComparison } from "../report/compare.ts";
 import { parse, parseSeed } from "./args.ts";
 import {
-  checkWork,
   type Command,
   designList,
   eventLimit,

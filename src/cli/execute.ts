@@ -60,7 +60,12 @@ function begin(
   return { loaded, simulation, progress, timeline, cyclesPerMs, startedAt, started };
 }
 
-function end(run: Begun, cut: Cut | undefined, outDir: string | undefined): Executed {
+function end(
+  run: Begun,
+  cut: Cut | undefined,
+  outDir: string | undefined,
+  identity?: string,
+): Executed {
   const { summary, timeline: recorded } = run.simulation.finish(cut);
   const { timeline, cyclesPerMs } = run;
   const wallMs = performance.now() - run.started;
@@ -77,6 +82,7 @@ function end(run: Begun, cut: Cut | undefined, outDir: string | undefined): Exec
     os: `${Deno.build.os}-${Deno.build.arch}`,
     scenarioFile: run.loaded.file,
     ...(cut === undefined ? {} : { partial: cut }),
+    ...(identity === undefined ? {} : { identity }),
   };
   if (recorded !== undefined && timeline !== undefined) {
     const truncated = recorded.truncatedAtCycles;
@@ -110,10 +116,11 @@ export function execute(
   outDir: string | undefined,
   timeline?: TimelineRequest,
   maxEvents = Infinity,
+  identity?: string,
 ): Executed {
   const run = begin(loaded, design, timeline);
   const done = run.simulation.step(maxEvents);
-  return end(run, done ? undefined : "event-limit", outDir);
+  return end(run, done ? undefined : "event-limit", outDir, identity);
 }
 
 /**

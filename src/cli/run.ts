@@ -4,10 +4,10 @@
  * @module
  */
 
+import { checkWork } from "../scenario/estimate.ts";
 import { renderSummary } from "../report/text.ts";
 import { parse, parseSeed } from "./args.ts";
 import {
-  checkWork,
   type Command,
   eventLimit,
   jsonFlag,

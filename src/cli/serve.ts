@@ -7,9 +7,19 @@
 
 import { serve } from "../server/serve.ts";
 import { parse } from "./args.ts";
-import { type Command, type Io, outFlag, REPORTS_DIR } from "./command.ts";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  type Command,
+  type Io,
+  outFlag,
+  REPORTS_DIR,
+  scenarioFiles,
+  SCENARIOS_DIR,
+} from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
-import { suite } from "./suite.ts";
+import { ReportProducer } from "./producer.ts";
+import { runStudies, suite } from "./suite.ts";
 
 const serveFlags = {
   host: {
@@ -31,19 +41,42 @@ function port(command: string, value: string | boolean | undefined): number {
   return number;
 }
 
+/** Starts serving, turning a port in use into a usage error that says which port. */
+function startServer(
+  command: string,
+  values: Record<string, string | boolean | undefined>,
+  reportsDir: string,
+  io: Io,
+  status?: () => unknown,
+): Deno.HttpServer<Deno.NetAddr> {
+  const hostname = String(values.host ?? "127.0.0.1");
+  const portNumber = port(command, values.port);
+  try {
+    return serve({
+      reportsDir,
+      hostname,
+      port: portNumber,
+      log: (line) => line.startsWith("warning") ? io.err(line) : io.out(line),
+      status,
+    });
+  } catch (error) {
+    if (error instanceof Deno.errors.AddrInUse) {
+      throw new UsageError(
+        `cvmsim ${command}: port ${portNumber} on ${hostname} is in use; pass --port <n> ` +
+          "(0 picks a free one)",
+      );
+    }
+    throw error;
+  }
+}
+
 async function listen(
   command: string,
   values: Record<string, string | boolean | undefined>,
   reportsDir: string,
   io: Io,
 ): Promise<number> {
-  const server = serve({
-    reportsDir,
-    hostname: String(values.host ?? "127.0.0.1"),
-    port: port(command, values.port),
-    log: (line) => line.startsWith("warning") ? io.err(line) : io.out(line),
-  });
-  await server.finished;
+  await startServer(command, values, reportsDir, io).finished;
   return EXIT_OK;
 }
 
@@ -65,12 +98,15 @@ export const serveCommand: Command = {
   },
 };
 
+/** The repository root: the code whose hash says whether a report is up to date. */
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
+
 /** `start` */
 export const startCommand: Command = {
   name: "start",
   usage: "start [--scenarios <dir>] [--out <dir>] [--host <address>] [--port <n>]",
-  summary: "The main job: run every shipped scenario under each of its designs, write the " +
-    "reports, and serve the dashboard.",
+  summary: "The main job: serve the dashboard at once, and make a report of every shipped " +
+    "scenario under each of its designs in the background (reusing the up-to-date ones).",
   flags: {
     scenarios: suite.flags.scenarios,
     out: outFlag,
@@ -81,13 +117,29 @@ export const startCommand: Command = {
     if (positionals.length > 0) {
       throw new UsageError(`cvmsim start: unexpected argument ${positionals[0]}`);
     }
-    port("start", values.port); // check before the long run
-    const suiteArgs = [
-      ...(values.scenarios !== undefined ? ["--scenarios", String(values.scenarios)] : []),
-      ...(values.out !== undefined ? ["--out", String(values.out)] : []),
-    ];
-    const code = await suite.run(suiteArgs, io);
-    if (code !== EXIT_OK) return code;
-    return listen("start", values, String(values.out ?? REPORTS_DIR), io);
+    const dir = String(values.scenarios ?? SCENARIOS_DIR);
+    const reportsDir = String(values.out ?? REPORTS_DIR);
+    const files = scenarioFiles(dir);
+    if (files.length === 0) throw new UsageError(`cvmsim start: no scenario files in ${dir}/`);
+    Deno.mkdirSync(reportsDir, { recursive: true });
+    const producer = new ReportProducer({
+      files,
+      reportsDir,
+      jobs: navigator.hardwareConcurrency ?? 1,
+      log: (line) => io.err(line),
+      after: () => runStudies(files, reportsDir, io),
+    });
+    const server = startServer("start", values, reportsDir, io, () => producer.status());
+    await producer.start(ROOT);
+    producer.finished.then(() => {
+      const status = producer.status();
+      io.err(
+        `all ${status.total} reports ready (${status.reused} reused${
+          status.failed.length > 0 ? `, ${status.failed.length} failed` : ""
+        })`,
+      );
+    });
+    await server.finished;
+    return EXIT_OK;
   },
 };

@@ -4,13 +4,14 @@
  * @module
  */
 
+import { checkWork } from "../scenario/estimate.ts";
 import { readJsonFile } from "../scenario/json_file.ts";
 import { type LoadedScenario, loadScenario, ScenarioError } from "../scenario/load.ts";
 import { parse } from "./args.ts";
 import {
-  checkWork,
   type Command,
   eventLimit,
+  type Io,
   limitFlags,
   outFlag,
   REPORTS_DIR,
@@ -25,6 +26,23 @@ import { readSpec } from "./sweep.ts";
 import { sweepFile, sweepIdentity, writeSweep } from "../sweep/report.ts";
 import { runSweep } from "../sweep/run.ts";
 import { sweepPoints } from "../sweep/spec.ts";
+
+/** Runs the sweep study of every file in `files` that has one, writing the sweep reports. */
+export async function runStudies(files: string[], outDir: string, io: Io): Promise<void> {
+  for (const file of files.filter(hasStudy)) {
+    const spec = readSpec(file, [], undefined, {});
+    const total = sweepPoints(spec).length;
+    const started = performance.now();
+    const results = await runSweep(spec, { jobs: navigator.hardwareConcurrency ?? 1 });
+    const study = sweepFile(sweepIdentity(spec, total), results, undefined, spec.crossover);
+    const dir = writeSweep(outDir, study);
+    io.out(
+      `  study ${spec.scenario.name}: ${total} points in ${
+        (performance.now() - started).toFixed(0)
+      } ms wall -> ${dir}`,
+    );
+  }
+}
 
 /** True when the scenario file has a sweep section (a growth study). */
 function hasStudy(file: string): boolean {
@@ -95,19 +113,7 @@ export const suite: Command = {
     }
     io.out(rows.join("\n"));
     io.out(`\n${reports} reports written to ${outDir}/`);
-    for (const file of studies) {
-      const spec = readSpec(file, [], undefined, {});
-      const total = sweepPoints(spec).length;
-      const started = performance.now();
-      const results = await runSweep(spec, { jobs: navigator.hardwareConcurrency ?? 1 });
-      const study = sweepFile(sweepIdentity(spec, total), results, undefined, spec.crossover);
-      const dir = writeSweep(outDir, study);
-      io.out(
-        `  study ${spec.scenario.name}: ${total} points in ${
-          (performance.now() - started).toFixed(0)
-        } ms wall -> ${dir}`,
-      );
-    }
+    await runStudies(studies, outDir, io);
     return invalid > 0 ? EXIT_INVALID : EXIT_OK;
   },
 };

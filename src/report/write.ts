@@ -29,6 +29,11 @@ export interface RunInfo {
   /** Present when the run was cut short, so its summary covers only part of it: why. */
   partial?: "interrupted" | "event-limit";
   /**
+   * What made the report, for `deno task start` to reuse it: hashes of the scenario file
+   * and of the code, the design and the seed.
+   */
+  identity?: string;
+  /**
    * What the timeline holds (the summary's accounts always cover the whole run): the
    * simulated-time window recorded, its span limit, the spans kept, and where recording
    * stopped when the limit was reached.

@@ -8,7 +8,7 @@
  */
 
 import { ACCESSES_PER_BATCH } from "../workloads/workloads.ts";
-import type { LoadedScenario } from "./load.ts";
+import { type LoadedScenario, ScenarioError } from "./load.ts";
 
 /**
  * Engine events per guest operation, an upper bound over the shipped scenarios: a port
@@ -116,4 +116,21 @@ export function describeDuration(events: number): string {
 /** Events in words, for messages. */
 export function describeEvents(events: number): string {
   return count(events);
+}
+
+/**
+ * Refuses a scenario whose estimated work is above `maxEvents`, naming what makes it large.
+ * @throws ScenarioError
+ */
+export function checkWork(loaded: LoadedScenario, maxEvents: number): void {
+  if (maxEvents === Infinity) return;
+  const estimate = estimateWork(loaded);
+  if (estimate.events <= maxEvents) return;
+  throw new ScenarioError(loaded.file, [{
+    path: estimate.path,
+    message: `this run is estimated at up to ${describeEvents(estimate.events)} simulated ` +
+      `events (${describeDuration(estimate.events)}), most of them ${estimate.what}; the ` +
+      `limit is ${describeEvents(maxEvents)}: shorten it, or pass --allow-long (or ` +
+      "--max-events <n>) to run it anyway",
+  }]);
 }

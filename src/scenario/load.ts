@@ -428,7 +428,8 @@ function lookupProfileRef(
   const file = resolvePath(baseDir, ref);
   const read = readJsonFile(file);
   if (!read.ok) {
-    issues.push({ path, message: `cannot load profile file ${ref}: ${read.problem}` });
+    const problem = read.problem.replace(/^cannot read the file: /, "");
+    issues.push({ path, message: `cannot load profile file ${ref}: ${problem}` });
     return undefined;
   }
   const fileIssues: Issue[] = [];

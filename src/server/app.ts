@@ -22,6 +22,11 @@ import type { TimelineIndex } from "./timeline_query.ts";
 export interface AppOptions {
   /** The reports directory to serve (never read outside it). */
   reportsDir: string;
+  /**
+   * What is still being made (`deno task start` serves while it makes the reports);
+   * answered at /api/status. Absent: nothing is being made.
+   */
+  status?: () => unknown;
 }
 
 /** A bad request: answered with 400 and the message. */
@@ -58,6 +63,8 @@ export function createApp(options: AppOptions): Hono {
   const windowCache = new Map<string, { index: TimelineIndex; json: string }>();
 
   app.get("/api/reports", (c) => c.json(store.list()));
+
+  app.get("/api/status", (c) => c.json(options.status?.() ?? { finished: true }));
 
   app.get("/api/reports/:id", (c) => c.json(store.summary(c.req.param("id"))));
 

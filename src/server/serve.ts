@@ -14,6 +14,8 @@ export interface ServeOptions {
   port: number;
   /** Where to print the address and warnings. */
   log: (line: string) => void;
+  /** What is still being made (see AppOptions.status). */
+  status?: () => unknown;
 }
 
 /** Addresses that only this machine can reach. */
@@ -29,7 +31,7 @@ export function serve(options: ServeOptions): Deno.HttpServer<Deno.NetAddr> {
         "has no authentication",
     );
   }
-  const app = createApp({ reportsDir: options.reportsDir });
+  const app = createApp({ reportsDir: options.reportsDir, status: options.status });
   return Deno.serve({
     hostname: options.hostname,
     port: options.port,

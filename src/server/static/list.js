@@ -14,7 +14,7 @@ button.addEventListener("click", () => {
   location.href = `/compare?ids=${[...chosen].map(encodeURIComponent).join(",")}`;
 });
 
-try {
+async function render() {
   const reports = await getJSON("/api/reports");
   if (reports.length === 0) {
     target.replaceChildren(
@@ -97,6 +97,41 @@ try {
       ),
     );
   }
+}
+
+// While `deno task start` is still making reports, say which, and redraw as they land.
+const progress = document.getElementById("progress");
+let shown = -1;
+async function poll() {
+  const status = await getJSON("/api/status");
+  if (status.finished) {
+    progress.hidden = true;
+    if (shown !== -1 && shown !== status.done) await render();
+    return;
+  }
+  progress.hidden = false;
+  const coming = [...status.running, ...status.pending];
+  progress.replaceChildren(
+    el(
+      "b",
+      {},
+      `${status.done} of ${status.total} reports ready; ${coming.length} still coming`,
+    ),
+    status.running.length > 0 ? ` (running: ${status.running.join(", ")})` : "",
+    status.failed.length > 0
+      ? el("span", { class: "error" }, ` ${status.failed.length} failed`)
+      : "",
+  );
+  if (status.done !== shown) {
+    shown = status.done;
+    await render();
+  }
+  setTimeout(() => poll().catch((error) => showError(target, error)), 1000);
+}
+
+try {
+  await render();
+  await poll();
 } catch (error) {
   showError(target, error);
 }
