@@ -1,22 +1,45 @@
 /**
- * Runs the engine model in cvmsim and in SimPy 2.3.1 on this machine and prints the
- * ratio. Needs Debian's python3-simpy (`apt-get install -y python3-simpy`).
+ * The engine model (1000 processes, each waiting a random delay of 1..1000 cycles and
+ * rescheduling) in cvmsim's engine and in its peers, in one run on this machine: a C++
+ * binary-heap loop (bench/peers/heap_loop.cpp, built here with g++ -O2), the same loop in
+ * plain TypeScript (bench/peers/heap_loop.ts) and SimPy 2.3.1 (Debian's python3-simpy,
+ * when installed). Prints each one's events per second and cvmsim's ratio to each.
  *
  * ```sh
- * deno run --allow-run --allow-read bench/peers/compare.ts
+ * deno run --allow-run --allow-read --allow-write bench/peers/compare.ts
  * ```
  *
  * @module
  */
 
 import { measureEventsPerSecond } from "../engine_model.ts";
+import { heapLoopEventsPerSecond } from "./heap_loop.ts";
 
-const EVENTS = 2_000_000;
+const EVENTS = 4_000_000;
+const here = (file: string) => new URL(`./${file}`, import.meta.url).pathname;
 
+function run(command: string, args: string[]): string | undefined {
+  try {
+    const output = new Deno.Command(command, { args, stderr: "piped" }).outputSync();
+    if (!output.success) {
+      console.log(`${command} failed: ${new TextDecoder().decode(output.stderr).trim()}`);
+      return undefined;
+    }
+    return new TextDecoder().decode(output.stdout).trim();
+  } catch {
+    return undefined;
+  }
+}
+
+const rate = (line: string | undefined) => Number(/events\/s (\d+)/.exec(line ?? "")?.[1]);
+
+// C++ first, while the machine is quiet; then the JavaScript ones, best of three each.
+const binary = `${Deno.makeTempDirSync({ prefix: "cvmsim-peers-" })}/heap_loop`;
+const built = run("g++", ["-O2", "-std=c++17", "-o", binary, here("heap_loop.cpp")]) !== undefined;
+const cpp = built ? rate(run(binary, [String(EVENTS)])) : NaN;
 const cvmsim = measureEventsPerSecond(EVENTS);
-console.log(`cvmsim events/s ${cvmsim.toFixed(0)}`);
+const plain = heapLoopEventsPerSecond(EVENTS);
 
-// Debian's own interpreter: a pyenv shim earlier on PATH would lack SimPy.
 const python = ["/usr/bin/python3", "python3"].find((p) => {
   try {
     return new Deno.Command(p, { args: ["-c", "import SimPy"], stderr: "null" }).outputSync()
@@ -25,13 +48,19 @@ const python = ["/usr/bin/python3", "python3"].find((p) => {
     return false;
   }
 });
-if (python === undefined) {
-  console.log("SimPy not found: apt-get install -y python3-simpy");
-  Deno.exit(1);
-}
-const script = new URL("./simpy_timeouts.py", import.meta.url).pathname;
-const output = new Deno.Command(python, { args: [script, String(EVENTS / 2)] }).outputSync();
-const line = new TextDecoder().decode(output.stdout).trim();
-console.log(line);
-const simpy = Number(/events\/s (\d+)/.exec(line)?.[1]);
-console.log(`ratio cvmsim / simpy: ${(cvmsim / simpy).toFixed(1)}x`);
+const simpy = python === undefined
+  ? NaN
+  : rate(run(python, [here("simpy_timeouts.py"), String(EVENTS / 4)]));
+
+const show = (n: number) => Number.isNaN(n) ? "n/a" : `${(n / 1e6).toFixed(2)} M`;
+console.log(`cvmsim engine        ${show(cvmsim)} events/s`);
+console.log(`C++ heap loop (-O2)  ${show(cpp)} events/s${built ? "" : " (g++ not found)"}`);
+console.log(`TypeScript heap loop ${show(plain)} events/s`);
+console.log(
+  `SimPy 2.3.1          ${show(simpy)} events/s${
+    python === undefined ? " (apt-get install -y python3-simpy)" : ""
+  }`,
+);
+if (!Number.isNaN(cpp)) console.log(`ratio cvmsim / C++: ${(cvmsim / cpp).toFixed(2)}`);
+console.log(`ratio cvmsim / TypeScript heap: ${(cvmsim / plain).toFixed(2)}`);
+if (!Number.isNaN(simpy)) console.log(`ratio cvmsim / SimPy: ${(cvmsim / simpy).toFixed(1)}`);
