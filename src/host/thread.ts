@@ -21,8 +21,18 @@ import type { Timeline } from "../report/timeline.ts";
 import type { CpuClient, CpuPool } from "./cpu_pool.ts";
 import { P, PRIMITIVE_COUNT } from "./primitives.ts";
 
-/** A flow: a generator run inside a thread's process (use with `yield*`). */
+/**
+ * A flow: a generator run inside a thread's process. A flow runs another by yielding it
+ * (`yield vcpu.halt()`): the process runs it as a sub-flow, waking only the innermost
+ * one (src/engine/simulator.ts), where `yield*` would pass every wake-up through each
+ * caller. To use what a sub-flow returns, `yield* returnOf(flow)`.
+ */
 export type Flow<T = void> = Generator<Yieldable, T, unknown>;
+
+/** Runs `flow` as a sub-flow and gives back what it returns, typed (use with `yield*`). */
+export function* returnOf<T>(flow: Flow<T>): Flow<T> {
+  return (yield flow) as T;
+}
 
 /** What a host thread is for. */
 export type ThreadKind = "vcpu" | "vmm" | "daemon" | "kernel";
@@ -257,8 +267,8 @@ export class HostThread implements CpuClient {
   /** A preemption point: if the scheduler asked, go to the back of the run queue. */
   *reschedule(): Flow {
     if (!this.needResched) return;
-    yield* this.releaseCpu();
-    yield* this.takeCpu(false);
+    yield this.releaseCpu();
+    yield this.takeCpu(false);
   }
 
   /**
