@@ -95,20 +95,32 @@ function paths(value: Json, prefix: (string | number)[] = []): (string | number)
   return out;
 }
 
+/** A value in `root` drawn at random: its parent, its key there, and its path for messages. */
+function pickSite(
+  root: Json,
+  rng: Rng,
+):
+  | { parent: Record<string | number, Json>; key: string | number; where: string; value: Json }
+  | undefined {
+  const all = paths(root).filter((p) => p.length > 0);
+  if (all.length === 0) return undefined;
+  const path = all[rng.int(0, all.length - 1)];
+  let parent = root as Record<string | number, Json>;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
+  const key = path[path.length - 1];
+  const where = path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
+  return { parent, key, where, value: parent[key] };
+}
+
 /**
  * A plausible change: a number scaled or nudged, a string replaced by another string some
  * shipped scenario uses (a design, an operation, a kind, a choice), a list item dropped or
  * repeated. These keep many cases valid, so the runs, not only the validator, get fuzzed.
  */
 function nudgeJson(root: Json, rng: Rng, strings: readonly string[]): { root: Json; what: string } {
-  const all = paths(root).filter((p) => p.length > 0);
-  if (all.length === 0) return { root, what: "nothing to nudge" };
-  const path = all[rng.int(0, all.length - 1)];
-  let parent = root as Record<string | number, Json>;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
-  const key = path[path.length - 1];
-  const where = path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
-  const value = parent[key];
+  const site = pickSite(root, rng);
+  if (site === undefined) return { root, what: "nothing to nudge" };
+  const { parent, key, where, value } = site;
   if (typeof value === "number") {
     const factors = [0, 0.5, 2, 4, 10, 0.1];
     const next = rng.int(0, 1) === 0
@@ -144,14 +156,9 @@ export function stringsOf(value: Json, out = new Set<string>()): Set<string> {
 
 /** One mutation of parsed JSON, in place where it can be; returns the new root and what it did. */
 function mutateJson(root: Json, rng: Rng): { root: Json; what: string } {
-  const all = paths(root).filter((p) => p.length > 0);
-  if (all.length === 0) return { root: anyValue(rng), what: "replaced the whole file" };
-  const path = all[rng.int(0, all.length - 1)];
-  let parent = root as Record<string | number, Json>;
-  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, Json>;
-  const key = path[path.length - 1];
-  const where = path.map((p) => (typeof p === "number" ? `[${p}]` : `.${p}`)).join("");
-  const value = parent[key];
+  const site = pickSite(root, rng);
+  if (site === undefined) return { root: anyValue(rng), what: "replaced the whole file" };
+  const { parent, key, where, value } = site;
   switch (rng.int(0, 9)) {
     case 0:
       if (Array.isArray(parent)) parent.splice(key as number, 1);
