@@ -77,14 +77,14 @@ export const suite: Command = {
     const files = scenarioFiles(dir);
     if (files.length === 0) throw new UsageError(`cvmsim suite: no scenario files in ${dir}/`);
     const loaded: LoadedScenario[] = [];
-    const studies: string[] = [];
+    const valid: string[] = [];
     let invalid = 0;
     for (const file of files) {
       try {
         const scenario = loadScenario(file);
         checkWork(scenario, maxEvents);
         loaded.push(scenario);
-        if (hasStudy(file)) studies.push(file);
+        valid.push(file);
       } catch (error) {
         if (!(error instanceof ScenarioError)) throw error;
         io.err(error.message);
@@ -113,7 +113,7 @@ export const suite: Command = {
     }
     io.out(rows.join("\n"));
     io.out(`\n${reports} reports written to ${outDir}/`);
-    await runStudies(studies, outDir, io);
+    await runStudies(valid, outDir, io);
     return invalid > 0 ? EXIT_INVALID : EXIT_OK;
   },
 };

@@ -48,7 +48,7 @@ function syntaxProblem(error: unknown, text: string): string {
 }
 
 /** A file-system error in a few words. */
-export function describeFileError(error: unknown): string {
+function describeFileError(error: unknown): string {
   if (error instanceof Deno.errors.NotFound) return "no such file";
   if (error instanceof Deno.errors.PermissionDenied) return "permission denied";
   if (error instanceof Deno.errors.IsADirectory) return "it is a directory";

@@ -466,7 +466,9 @@ class MemoryProgram implements GuestProgram {
   readonly #durationCycles: number;
   readonly #cyclesPerAccess: number;
   #remaining: number;
-  #endCycles = -1;
+  /** 0: the warm-up batch is still to come; 1: the first measured one; 2: measuring. */
+  #phase = 0;
+  #endCycles = Infinity;
 
   constructor(spec: Extract<WorkloadSpec, { kind: "memory" }>, env: ProgramEnv) {
     const pages = Math.max(1, Math.round(spec.workingSetMiB * 256));
@@ -493,15 +495,18 @@ class MemoryProgram implements GuestProgram {
   }
 
   next(nowCycles: number): number {
-    if (this.#endCycles < 0) {
+    if (this.#phase === 0) {
       // First a batch of no accesses: the guest touches its working set in (faults,
       // accepts) before the measured accesses, and their duration, start.
-      this.#endCycles = Infinity;
+      this.#phase = 1;
       this.batch.accesses = 0;
       this.batch.minCycles = 0;
       return OP.memory;
     }
-    if (this.#endCycles === Infinity) this.#endCycles = nowCycles + this.#durationCycles;
+    if (this.#phase === 1) {
+      this.#phase = 2;
+      this.#endCycles = nowCycles + this.#durationCycles;
+    }
     if (this.#remaining <= 0 || nowCycles >= this.#endCycles) return OP_DONE;
     const accesses = Math.min(ACCESSES_PER_BATCH, this.#remaining);
     this.#remaining -= accesses;

@@ -25,8 +25,7 @@ function both(program: (log: string[], delegate: boolean) => Flow): [string[], s
       })(),
     );
     sim.run();
-    logs.push(log.map((line) => line));
-    log.push(`end ${sim.now}`);
+    logs.push(log);
   }
   return [logs[0], logs[1]];
 }
