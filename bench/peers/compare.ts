@@ -2,7 +2,8 @@
  * The engine model (1000 processes, each waiting a random delay of 1..1000 cycles and
  * rescheduling) in cvmsim's engine and in its peers, in one run on this machine: a C++
  * binary-heap loop (bench/peers/heap_loop.cpp, built here with g++ -O2), the same loop in
- * plain TypeScript (bench/peers/heap_loop.ts) and SimPy 2.3.1 (Debian's python3-simpy,
+ * plain TypeScript (bench/peers/heap_loop.ts), that loop resuming a generator per event
+ * (the floor of a generator-process engine) and SimPy 2.3.1 (Debian's python3-simpy,
  * when installed). Prints each one's events per second and cvmsim's ratio to each.
  *
  * ```sh
@@ -13,7 +14,7 @@
  */
 
 import { measureEventsPerSecond } from "../engine_model.ts";
-import { heapLoopEventsPerSecond } from "./heap_loop.ts";
+import { generatorHeapLoopEventsPerSecond, heapLoopEventsPerSecond } from "./heap_loop.ts";
 
 const EVENTS = 4_000_000;
 const here = (file: string) => new URL(`./${file}`, import.meta.url).pathname;
@@ -39,6 +40,7 @@ const built = run("g++", ["-O2", "-std=c++17", "-o", binary, here("heap_loop.cpp
 const cpp = built ? rate(run(binary, [String(EVENTS)])) : NaN;
 const cvmsim = measureEventsPerSecond(EVENTS);
 const plain = heapLoopEventsPerSecond(EVENTS);
+const generators = generatorHeapLoopEventsPerSecond(EVENTS);
 
 const python = ["/usr/bin/python3", "python3"].find((p) => {
   try {
@@ -56,6 +58,7 @@ const show = (n: number) => Number.isNaN(n) ? "n/a" : `${(n / 1e6).toFixed(2)} M
 console.log(`cvmsim engine        ${show(cvmsim)} events/s`);
 console.log(`C++ heap loop (-O2)  ${show(cpp)} events/s${built ? "" : " (g++ not found)"}`);
 console.log(`TypeScript heap loop ${show(plain)} events/s`);
+console.log(`  + a generator each  ${show(generators)} events/s`);
 console.log(
   `SimPy 2.3.1          ${show(simpy)} events/s${
     python === undefined ? " (apt-get install -y python3-simpy)" : ""
@@ -63,4 +66,5 @@ console.log(
 );
 if (!Number.isNaN(cpp)) console.log(`ratio cvmsim / C++: ${(cvmsim / cpp).toFixed(2)}`);
 console.log(`ratio cvmsim / TypeScript heap: ${(cvmsim / plain).toFixed(2)}`);
+console.log(`ratio cvmsim / TypeScript heap with generators: ${(cvmsim / generators).toFixed(2)}`);
 if (!Number.isNaN(simpy)) console.log(`ratio cvmsim / SimPy: ${(cvmsim / simpy).toFixed(1)}`);
