@@ -60,6 +60,12 @@ export const timelineFlags: Record<string, FlagSpec> = {
     doc: "record the timeline only between these simulated times, in ms (e.g. 10:20)",
   },
   trace: { type: "boolean", doc: "also write trace.json, the timeline for Perfetto" },
+  export: {
+    type: "string",
+    value: "trace-cmd",
+    doc: "also write trace-cmd.txt, the timeline as trace-cmd report text of the kvm events " +
+      "(what `import` reads)",
+  },
 };
 
 /** What to record, from the timeline flags (times in ms; converted per run). */
@@ -68,6 +74,8 @@ export interface TimelineRequest {
   fromMs: number;
   toMs: number;
   trace: boolean;
+  /** Also write trace-cmd.txt (--export trace-cmd). */
+  traceCmd?: boolean;
   /** The window came from --timeline-window (else a scenario's own `timeline` may set it). */
   windowGiven?: boolean;
 }
@@ -101,7 +109,15 @@ export function timelineRequest(
     fromMs = Number(match[1]);
     toMs = Number(match[2]);
   }
+  if (values.export !== undefined && values.export !== "trace-cmd") {
+    throw new UsageError(
+      `cvmsim ${command}: --export expects "trace-cmd", got ${JSON.stringify(values.export)}`,
+    );
+  }
   if (maxSpans === 0) {
+    if (values.export !== undefined) {
+      throw new UsageError(`cvmsim ${command}: --export needs a timeline (--timeline-spans > 0)`);
+    }
     if (values.trace === true) {
       throw new UsageError(`cvmsim ${command}: --trace needs a timeline (--timeline-spans > 0)`);
     }
@@ -112,6 +128,7 @@ export function timelineRequest(
     fromMs,
     toMs,
     trace: values.trace === true,
+    traceCmd: values.export === "trace-cmd",
     windowGiven: values["timeline-window"] !== undefined,
   };
 }

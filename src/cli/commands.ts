@@ -7,6 +7,7 @@
 import { calibrate } from "./calibrate.ts";
 import type { Command } from "./command.ts";
 import { compare } from "./compare.ts";
+import { importCommand } from "./import.ts";
 import { list } from "./list.ts";
 import { run } from "./run.ts";
 import { serveCommand, startCommand } from "./serve.ts";
@@ -25,6 +26,7 @@ export const COMMANDS: readonly Command[] = [
   list,
   suite,
   calibrate,
+  importCommand,
   serveCommand,
 ];
 

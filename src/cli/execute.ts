@@ -96,9 +96,11 @@ function end(
         : Math.round(truncated / cyclesPerMs * 1e3) / 1e3,
     };
   }
-  const dir = outDir === undefined
-    ? undefined
-    : writeReport(outDir, summary, info, { timeline: recorded, trace: timeline?.trace });
+  const dir = outDir === undefined ? undefined : writeReport(outDir, summary, info, {
+    timeline: recorded,
+    trace: timeline?.trace,
+    traceCmd: timeline?.traceCmd,
+  });
   return { summary, info, dir };
 }
 

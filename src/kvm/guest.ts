@@ -134,13 +134,14 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number, pages: number):
  * The guest has nothing to run for `cycles`: it arms its timer for the end (unless an
  * earlier deadline is armed, e.g. its tick) and halts until then, handling what wakes it.
  */
-function* idleFor(vcpu: Vcpu, cycles: number): Flow {
+function* idleFor(vcpu: Vcpu, cycles: number, once: boolean): Flow {
   const end = vcpu.cursorCycles + cycles;
   const armed = vcpu.timer.deadlineCycles;
   if (armed < 0 || armed > end) yield vcpu.platform.execute(vcpu, INSN.TSC_DEADLINE, end);
   while (vcpu.cursorCycles < end) {
     yield vcpu.halt();
     if (vcpu.pendingIrqs !== 0) yield vcpu.guestInterrupts();
+    if (once) return;
   }
 }
 
@@ -173,7 +174,7 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
       const op = program.next(vcpu.cursorCycles);
       while (current < program.current) workloads[workloadIds[current++]].finishedVcpus++;
       if (op === OP_IDLE) {
-        yield idleFor(vcpu, program.gapCycles);
+        yield idleFor(vcpu, program.gapCycles, program.haltOnce === true);
         continue;
       }
       // Always run (and so yield) once per operation, even for zero compute.

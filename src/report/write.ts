@@ -10,6 +10,7 @@
 
 import { join } from "node:path";
 import { CSV_TABLES, summaryCsv } from "./csv.ts";
+import { traceCmdText } from "./trace_cmd.ts";
 import { chromeTraceChunks } from "./perfetto.ts";
 import type { Summary } from "./summary.ts";
 import type { Timeline } from "./timeline.ts";
@@ -108,6 +109,8 @@ export interface ReportExtras {
   timeline?: Timeline;
   /** Also write the Perfetto export, trace.json. */
   trace?: boolean;
+  /** Also write trace-cmd.txt, the kvm events as trace-cmd report text. */
+  traceCmd?: boolean;
 }
 
 /** Writes a report under `reportsDir/<id>/`; returns the directory. */
@@ -136,10 +139,15 @@ export function writeReport(
     if (extras.trace === true) {
       writeChunksAtomic(join(dir, "trace.json"), chromeTraceChunks(decodeTimeline(bytes)));
     }
+    if (extras.traceCmd === true) {
+      const isa = ["svm", "snp"].includes(summary.design.platform) ? "svm" : "vmx";
+      writeFileAtomic(join(dir, "trace-cmd.txt"), traceCmdText(decodeTimeline(bytes), isa));
+    }
   } else {
     // A rerun without a timeline must not leave an older run's timeline behind.
     removeQuietly(timelineFile);
   }
   if (extras.trace !== true) removeQuietly(join(dir, "trace.json"));
+  if (extras.traceCmd !== true) removeQuietly(join(dir, "trace-cmd.txt"));
   return dir;
 }

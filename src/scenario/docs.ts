@@ -18,6 +18,7 @@ import { PROFILE_FILE_SCHEMA } from "./profile_file.ts";
 import { SCENARIO_SCHEMA } from "./scenario_schema.ts";
 import { type HoldSpan, LEAVES, MODULE_LOCKS, MODULE_VERSIONS } from "../tdx/module_locks.ts";
 import { docsTable } from "./schema.ts";
+import { mappingTable } from "../import/exit_map.ts";
 
 const escape = (text: string) => text.replaceAll("|", "\\|");
 
@@ -40,6 +41,17 @@ export function generatedSections(): Record<string, Record<string, string>> {
         ...Object.entries(GUEST_OPERATIONS).map(([name, doc]) => `| \`${name}\` | ${doc} |`),
       ].join("\n"),
       "profile-fields": docsTable(PROFILE_FILE_SCHEMA.docs("").slice(1)),
+    },
+    "docs/import.md": {
+      "exit-mapping": [
+        "| host | exit reason | imported as | source | what it means, and instead in a TD / SNP guest |",
+        "|---|---|---|---|---|",
+        ...mappingTable().map((row) =>
+          `| ${row.isa.toUpperCase()} | \`${row.reason}\` | ${row.to} | ${escape(row.source)} | ${
+            escape(row.note)
+          } |`
+        ),
+      ].join("\n"),
     },
     "docs/designs.md": {
       "designs": PLATFORMS.map((platform) =>

@@ -89,6 +89,17 @@ export function estimateWork(loaded: LoadedScenario): WorkEstimate {
           );
           break;
         }
+        case "trace": {
+          // Replay: each step once. Resample: steps of the recorded mean length.
+          const steps = workload.sequence.length;
+          const recordedNs = workload.gapNs.reduce((sum, ns) => sum + ns, 0) +
+            workload.haltNs.reduce((sum, ns) => sum + ns, 0);
+          const meanStepMs = Math.max(recordedNs / steps / 1e6, 1 / cyclesPerMs);
+          const byTime = workload.order === "replay" ? steps : ms(workload.durationMs) / meanStepMs;
+          const ops = Math.min(workload.count ?? Infinity, byTime) * vcpus;
+          add(ops * EVENTS_PER_OPERATION, path, `${count(ops)} trace steps`);
+          break;
+        }
         case "compute":
         case "idle":
           break;

@@ -15,7 +15,12 @@ import {
 } from "../host/profile.ts";
 import type { PrimitiveName } from "../host/primitives.ts";
 import type { DesignSpec } from "../kvm/platform.ts";
-import { workloadIsFinite, workloadOperations, type WorkloadSpec } from "../workloads/workloads.ts";
+import {
+  TRACE_HALT,
+  workloadIsFinite,
+  workloadOperations,
+  type WorkloadSpec,
+} from "../workloads/workloads.ts";
 import {
   DESIGN_NAMES,
   findDesign,
@@ -228,6 +233,9 @@ function resolveGuests(spec: ScenarioSpec, issues: Issue[]): ResolvedGuest[] {
       if (workload.kind === "memory") {
         checkWorkingSets(workload, guest, `guests[${g}].workloads[${w}]`, issues);
       }
+      if (workload.kind === "trace") {
+        checkTrace(workload, `guests[${g}].workloads[${w}]`, issues);
+      }
       if (workload.vcpus === "all") return;
       workload.vcpus.forEach((index, k) => {
         if (index >= guest.vcpus) {
@@ -271,6 +279,37 @@ function checkWorkingSets(
       `${workload.workingSetMiB} MiB from offsetMiB ${workload.offsetMiB} end at ` +
       `${endMiB} MiB, beyond the guest's memoryMiB ${guest.memoryMiB}`,
   });
+}
+
+/** A trace workload's sequence, gaps and halts must line up. */
+function checkTrace(
+  workload: Extract<WorkloadSpec, { kind: "trace" }>,
+  path: string,
+  issues: Issue[],
+): void {
+  const { operations, sequence, gapNs, haltNs } = workload;
+  const bad = sequence.findIndex((index) => index >= operations.length);
+  if (bad >= 0) {
+    issues.push({
+      path: `${path}.sequence[${bad}]`,
+      message: `expected an index into operations (0 to ${operations.length - 1}), got ` +
+        `${sequence[bad]}`,
+    });
+  }
+  if (gapNs.length !== sequence.length) {
+    issues.push({
+      path: `${path}.gapNs`,
+      message: `expected one gap per step of sequence (${sequence.length}), got ${gapNs.length}`,
+    });
+  }
+  const halts = sequence.filter((index) => operations[index] === TRACE_HALT).length;
+  if (haltNs.length !== halts) {
+    issues.push({
+      path: `${path}.haltNs`,
+      message: `expected one halt time per "halt" step of sequence (${halts}), got ` +
+        `${haltNs.length}`,
+    });
+  }
 }
 
 function checkStop(spec: ScenarioSpec, issues: Issue[]): void {

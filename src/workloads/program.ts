@@ -23,6 +23,11 @@ export interface GuestProgram {
    * the guest pick the vCPU's next one.
    */
   arg: number;
+  /**
+   * For OP_IDLE: end the idle at the first wake-up, as a recorded halt ended (the `trace`
+   * workload), instead of halting again until `gapCycles` have passed.
+   */
+  haltOnce?: boolean;
   /** Pages a page-range operation covers (VSM `protect`); 1 when absent. */
   pages?: number;
   /** For a `memory` operation: the batch of accesses it performs. */
@@ -52,6 +57,7 @@ export class SequenceProgram implements GuestProgram {
   arg = -1;
   pages = 1;
   batch: MemoryBatch | undefined = undefined;
+  haltOnce = false;
   /** Index of the program that produced the last operation. */
   current = 0;
   readonly #programs: GuestProgram[];
@@ -69,6 +75,7 @@ export class SequenceProgram implements GuestProgram {
         this.arg = program.arg;
         this.pages = program.pages ?? 1;
         this.batch = program.batch;
+        this.haltOnce = program.haltOnce === true;
         return op;
       }
       this.current++;

@@ -10,6 +10,9 @@
  *   among the vCPUs (eager acceptance, as a TD's firmware or early kernel does it).
  * - `memory`: accesses to a working set with a pattern, in batches whose cost comes from
  *   the translation model (TLB reach, two-dimensional walks, caches).
+ * - `trace`: a recorded sequence of operations with the guest time before each and the
+ *   halts between them (what `import` makes of a real exit trace), replayed in order or
+ *   resampled.
  *
  * @module
  */
@@ -37,6 +40,18 @@ import {
   union,
 } from "../scenario/schema.ts";
 import type { GuestProgram, MemoryBatch } from "./program.ts";
+
+/** The `trace` workload's pseudo-operation for a halt (HLT until the next entry). */
+export const TRACE_HALT = "halt";
+
+/** Most steps one `trace` workload may hold. */
+export const MAX_TRACE_STEPS = 10_000_000;
+
+/** Longest gap or halt of a `trace` step (1000 s). */
+export const MAX_TRACE_STEP_NS = 1e12;
+
+/** Longest a workload may run (1 hour), as `durationMs` allows. */
+export const MAX_WORKLOAD_MS = 3.6e6;
 
 const vcpuSelector = either(
   choice(["all"], { doc: "every vCPU" }),
@@ -90,6 +105,24 @@ export const WORKLOAD_SCHEMA = union("kind", {
       }, { doc: "One operation of the mix and its rate." }),
       { minItems: 1, maxItems: 64, doc: "The operations and their rates." },
     ),
+    halts: optional(object({
+      ratePerSec: number({
+        min: 0,
+        exclusiveMin: true,
+        max: 1e9,
+        unit: "1/s",
+        doc: "Halts per second of guest execution on each vCPU, drawn among the operations.",
+      }),
+      meanNs: number({
+        min: 0,
+        max: 1e12,
+        unit: "ns",
+        doc: "How long a halt lasts on average (exponentially distributed).",
+      }),
+    }, {
+      doc: "The guest also halts (HLT), idling for a while each time, as `import` makes of " +
+        "a perf kvm stat report's HLT row.",
+    })),
     spacing: choice(["exponential", "fixed"], {
       default: "exponential",
       doc: "Guest compute between operations: exponentially distributed (Poisson arrivals) " +
@@ -234,6 +267,53 @@ export const WORKLOAD_SCHEMA = union("kind", {
       "charged per batch from the translation model: throughput, access latency, TLB misses " +
       "and walk cycles in the reports. Needs `durationMs` or `count`.",
   }),
+  trace: object({
+    operations: array(
+      choice([...OPERATION_NAMES.filter((name) => name !== "memory"), TRACE_HALT], {
+        doc: 'A guest operation, or "halt": the guest halts (HLT) for its next `haltNs`.',
+      }),
+      { minItems: 1, maxItems: 64, doc: "The operations `sequence` refers to, by index." },
+    ),
+    sequence: array(integer({ min: 0, max: 63, doc: "Index into `operations`." }), {
+      minItems: 1,
+      maxItems: MAX_TRACE_STEPS,
+      doc: "The recorded steps in order, each an index into `operations`.",
+    }),
+    gapNs: array(number({ min: 0, max: MAX_TRACE_STEP_NS, unit: "ns", doc: "Guest time." }), {
+      minItems: 1,
+      maxItems: MAX_TRACE_STEPS,
+      doc: "Guest execution before each step (from the previous entry to this exit), one per " +
+        "step of `sequence`.",
+    }),
+    haltNs: array(number({ min: 0, max: MAX_TRACE_STEP_NS, unit: "ns", doc: "Halted time." }), {
+      default: [],
+      maxItems: MAX_TRACE_STEPS,
+      doc: "How long each halt step halted (from its exit to the next entry), in the order " +
+        "the halts occur in `sequence`.",
+    }),
+    order: choice(["replay", "resample"], {
+      default: "replay",
+      doc: "`replay`: the steps once, in order; `resample`: steps drawn at random from the " +
+        "recorded ones (each with its own gap and halt), until `durationMs` or `count`.",
+    }),
+    durationMs: optional(number({
+      min: 0,
+      exclusiveMin: true,
+      max: 3.6e6,
+      unit: "ms",
+      doc: "Stop after this much simulated time on each vCPU.",
+    })),
+    count: optional(integer({
+      min: 1,
+      max: 1e12,
+      doc: "Stop after this many steps on each vCPU.",
+    })),
+    vcpus: vcpuSelector,
+  }, {
+    doc: "A recorded exit sequence (`import` writes these from perf script or trace-cmd " +
+      "text): each step is guest time, then an operation or a halt. The sequence, gaps and " +
+      "halts must line up (checked when the scenario loads).",
+  }),
 }, { doc: "A workload: what the guest's vCPUs do." });
 
 /** A validated workload entry. */
@@ -265,13 +345,16 @@ export function workloadOperations(spec: WorkloadSpec): GuestOperation[] {
       return ["accept-2m"];
     case "memory":
       return ["memory"];
+    case "trace":
+      return spec.operations.filter((name): name is GuestOperation => name !== TRACE_HALT);
   }
 }
 
 /** True when the workload ends by itself (it has an iteration count, count or duration). */
 export function workloadIsFinite(spec: WorkloadSpec): boolean {
-  return (spec.kind !== "mix" && spec.kind !== "memory") || spec.durationMs !== undefined ||
-    spec.count !== undefined;
+  if (spec.kind === "trace" && spec.order === "replay") return true;
+  return (spec.kind !== "mix" && spec.kind !== "memory" && spec.kind !== "trace") ||
+    spec.durationMs !== undefined || spec.count !== undefined;
 }
 
 /** Builds the program one vCPU runs for `spec`. */
@@ -292,6 +375,8 @@ export function createProgram(spec: WorkloadSpec, env: ProgramEnv): GuestProgram
       return new SingleStretch(OP_IDLE, Math.round(spec.durationMs * env.cyclesPerMs));
     case "memory":
       return new MemoryProgram(spec, env);
+    case "trace":
+      return new TraceProgram(spec, env);
     case "accept-memory": {
       const chunks = Math.floor((spec.memoryMiB ?? env.guestMemoryMiB) / 2);
       return new ChunkProgram(
@@ -374,15 +459,26 @@ class MixProgram implements GuestProgram {
   readonly #exponential: boolean;
   readonly #durationCycles: number;
   readonly #rng: Rng;
+  /** Mean halt length (cycles), when the mix halts. */
+  readonly #meanHaltCycles: number;
   #remaining: number;
   #endCycles = -1;
+  #halting = false;
 
   constructor(spec: Extract<WorkloadSpec, { kind: "mix" }>, env: ProgramEnv) {
-    const totalRate = spec.operations.reduce((sum, entry) => sum + entry.ratePerSec, 0);
-    this.#ops = Int32Array.from(spec.operations.map((entry) => OP[entry.operation]));
-    this.#pages = Int32Array.from(spec.operations.map((entry) => entry.pages));
+    // A halt is one more entry of the draw, after the operations.
+    const entries = spec.halts === undefined ? spec.operations : [...spec.operations, {
+      operation: "cpuid" as const,
+      ratePerSec: spec.halts.ratePerSec,
+      pages: 1,
+    }];
+    const totalRate = entries.reduce((sum, entry) => sum + entry.ratePerSec, 0);
+    this.#ops = Int32Array.from(entries.map((entry) => OP[entry.operation]));
+    if (spec.halts !== undefined) this.#ops[entries.length - 1] = OP_IDLE;
+    this.#meanHaltCycles = ((spec.halts?.meanNs ?? 0) * env.cyclesPerMs) / 1e6;
+    this.#pages = Int32Array.from(entries.map((entry) => entry.pages));
     let running = 0;
-    this.#cumulative = Float64Array.from(spec.operations.map((entry) => {
+    this.#cumulative = Float64Array.from(entries.map((entry) => {
       running += entry.ratePerSec / totalRate;
       return running;
     }));
@@ -396,6 +492,12 @@ class MixProgram implements GuestProgram {
   }
 
   next(nowCycles: number): number {
+    if (this.#halting) {
+      // The guest time before a halt has run: now the halt itself.
+      this.#halting = false;
+      this.gapCycles = this.#rng.exponentialInt(this.#meanHaltCycles);
+      return OP_IDLE;
+    }
     if (this.#endCycles < 0) this.#endCycles = nowCycles + this.#durationCycles;
     if (this.#remaining === 0 || nowCycles >= this.#endCycles) {
       this.gapCycles = 0;
@@ -427,6 +529,10 @@ class MixProgram implements GuestProgram {
       }
     }
     this.pages = this.#pages[chosen];
+    if (ops[chosen] === OP_IDLE) {
+      this.#halting = true;
+      return OP_NONE;
+    }
     return ops[chosen];
   }
 }
@@ -513,5 +619,80 @@ class MemoryProgram implements GuestProgram {
     this.batch.accesses = accesses;
     this.batch.minCycles = Math.round(accesses * this.#cyclesPerAccess);
     return OP.memory;
+  }
+}
+
+/**
+ * The `trace` workload: recorded steps, each guest time and then an operation or a halt. A
+ * halt step runs its guest time first (OP_NONE) and halts on the next call (OP_IDLE).
+ */
+class TraceProgram implements GuestProgram {
+  gapCycles = 0;
+  readonly arg = -1;
+  readonly haltOnce = true;
+  readonly #ops: Int32Array;
+  readonly #sequence: readonly number[];
+  readonly #gapCycles: Float64Array;
+  /** Halted cycles of each step (0 for steps that are not halts). */
+  readonly #haltCycles: Float64Array;
+  readonly #isHalt: Uint8Array;
+  readonly #resample: boolean;
+  readonly #durationCycles: number;
+  readonly #rng: Rng;
+  #remaining: number;
+  #next = 0;
+  #pendingHaltCycles = -1;
+  #endCycles = -1;
+
+  constructor(spec: Extract<WorkloadSpec, { kind: "trace" }>, env: ProgramEnv) {
+    const cyclesPerNs = env.cyclesPerMs / 1e6;
+    this.#ops = Int32Array.from(
+      spec.operations.map((name) => name === TRACE_HALT ? OP_IDLE : OP[name as GuestOperation]),
+    );
+    this.#sequence = spec.sequence;
+    this.#gapCycles = Float64Array.from(spec.gapNs, (ns) => Math.round(ns * cyclesPerNs));
+    this.#isHalt = Uint8Array.from(spec.sequence, (i) => +(spec.operations[i] === TRACE_HALT));
+    this.#haltCycles = new Float64Array(spec.sequence.length);
+    let halt = 0;
+    for (let step = 0; step < spec.sequence.length; step++) {
+      if (this.#isHalt[step] === 1) {
+        this.#haltCycles[step] = Math.round((spec.haltNs[halt++] ?? 0) * cyclesPerNs);
+      }
+    }
+    this.#resample = spec.order === "resample";
+    this.#durationCycles = spec.durationMs === undefined
+      ? Infinity
+      : Math.round(spec.durationMs * env.cyclesPerMs);
+    this.#remaining = spec.count ?? (this.#resample ? Infinity : spec.sequence.length);
+    this.#rng = env.rng;
+  }
+
+  next(nowCycles: number): number {
+    if (this.#pendingHaltCycles >= 0) {
+      this.gapCycles = this.#pendingHaltCycles;
+      this.#pendingHaltCycles = -1;
+      return OP_IDLE;
+    }
+    if (this.#endCycles < 0) this.#endCycles = nowCycles + this.#durationCycles;
+    if (this.#remaining <= 0 || nowCycles >= this.#endCycles) {
+      this.gapCycles = 0;
+      return OP_DONE;
+    }
+    const steps = this.#sequence.length;
+    const step = this.#resample ? this.#rng.int(0, steps - 1) : this.#next++ % steps;
+    this.#remaining--;
+    const gap = this.#gapCycles[step];
+    if (nowCycles + gap >= this.#endCycles) {
+      // The duration ends during this stretch of compute: run up to the end, no operation.
+      this.gapCycles = this.#endCycles - nowCycles;
+      this.#remaining = 0;
+      return OP_NONE;
+    }
+    this.gapCycles = gap;
+    if (this.#isHalt[step] === 1) {
+      this.#pendingHaltCycles = this.#haltCycles[step];
+      return OP_NONE;
+    }
+    return this.#ops[this.#sequence[step]];
   }
 }

@@ -68,7 +68,7 @@ const TABLE: [string, unknown, string[]][] = [
     'guests: expected a list of 1 to 256 items, got {"vcpus":1}',
   ]],
   ["unknown workload kind", workload({ kind: "lop" }), [
-    'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", "accept-memory", "memory", got "lop" (did you mean "loop"?)',
+    'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", "accept-memory", "memory", "trace", got "lop" (did you mean "loop"?)',
   ]],
   ["unknown operation", workload({ operation: "cpu-id" }), [
     `guests[0].workloads[0].operation: expected one of ${
@@ -186,9 +186,44 @@ const TABLE: [string, unknown, string[]][] = [
   ["a field named constructor", guest({ constructor: 2 }), [
     `guests[0].constructor: unknown field; allowed: ${GUEST_FIELDS}`,
   ]],
+  [
+    "a trace whose steps, gaps and halts do not line up",
+    scenario({
+      guests: [{
+        vcpus: 1,
+        workloads: [{
+          kind: "trace",
+          operations: ["cpuid", "halt"],
+          sequence: [0, 1, 2],
+          gapNs: [10, 20],
+          haltNs: [],
+        }],
+      }],
+    }),
+    [
+      "guests[0].workloads[0].sequence[2]: expected an index into operations (0 to 1), got 2",
+      "guests[0].workloads[0].gapNs: expected one gap per step of sequence (3), got 2",
+      'guests[0].workloads[0].haltNs: expected one halt time per "halt" step of sequence (1), ' +
+      "got 0",
+    ],
+  ],
+  [
+    "a trace operation that is not one",
+    scenario({
+      guests: [{
+        vcpus: 1,
+        workloads: [{ kind: "trace", operations: ["hlt"], sequence: [0], gapNs: [1] }],
+      }],
+    }),
+    [
+      `guests[0].workloads[0].operations[0]: expected one of ${
+        quoted([...OPERATION_NAMES.filter((name) => name !== "memory"), "halt"])
+      }, got "hlt" (did you mean "halt"?)`,
+    ],
+  ],
   ["a workload kind named toString", workload({ kind: "toString" }), [
     'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", ' +
-    '"accept-memory", "memory", got "toString"',
+    '"accept-memory", "memory", "trace", got "toString"',
   ]],
   ["a design named constructor", scenario({ designs: ["constructor"] }), [
     `designs[0]: expected one of ${quoted(DESIGN_NAMES)}, got "constructor"`,
