@@ -53,6 +53,15 @@ export const MAX_TRACE_STEP_NS = 1e12;
 /** Longest a workload may run (1 hour), as `durationMs` allows. */
 export const MAX_WORKLOAD_MS = 3.6e6;
 
+/** A workload's optional run length. */
+const stopAfterMs = optional(number({
+  min: 0,
+  exclusiveMin: true,
+  max: MAX_WORKLOAD_MS,
+  unit: "ms",
+  doc: "Stop after this much simulated time on each vCPU.",
+}));
+
 const vcpuSelector = either(
   choice(["all"], { doc: "every vCPU" }),
   array(integer({ min: 0, max: 1023, doc: "vCPU index" }), {
@@ -249,13 +258,7 @@ export const WORKLOAD_SCHEMA = union("kind", {
       doc: "Hyper-V VSM only: 1 runs each batch in VTL1 (the secure kernel, reached by a VTL " +
         "call and returning after it), through VTL1's mappings.",
     }),
-    durationMs: optional(number({
-      min: 0,
-      exclusiveMin: true,
-      max: 3.6e6,
-      unit: "ms",
-      doc: "Stop after this much simulated time on each vCPU.",
-    })),
+    durationMs: stopAfterMs,
     count: optional(integer({
       min: 1,
       max: 1e15,
@@ -296,13 +299,7 @@ export const WORKLOAD_SCHEMA = union("kind", {
       doc: "`replay`: the steps once, in order; `resample`: steps drawn at random from the " +
         "recorded ones (each with its own gap and halt), until `durationMs` or `count`.",
     }),
-    durationMs: optional(number({
-      min: 0,
-      exclusiveMin: true,
-      max: 3.6e6,
-      unit: "ms",
-      doc: "Stop after this much simulated time on each vCPU.",
-    })),
+    durationMs: stopAfterMs,
     count: optional(integer({
       min: 1,
       max: 1e12,
