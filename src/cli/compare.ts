@@ -5,6 +5,8 @@
  */
 
 import { checkWork } from "../scenario/estimate.ts";
+import { DESIGN_NAMES, findDesign } from "../scenario/catalog.ts";
+import { didYouMean } from "../scenario/schema.ts";
 import { compareSummaries, renderComparison } from "../report/compare.ts";
 import { parse, parseSeed } from "./args.ts";
 import {
@@ -26,13 +28,20 @@ import { executeAll } from "./execute.ts";
 /** `compare` */
 export const compare: Command = {
   name: "compare",
-  usage: "compare <scenario.json> [--designs <a,b,...>] [--seed <n>] [--json] [--out <dir>]",
-  summary: "Run one scenario under several designs; one table with deltas against the first.",
+  usage: "compare <scenario.json> [--designs <a,b,...>] [--baseline <design>] [--seed <n>] " +
+    "[--json] [--out <dir>]",
+  summary: "Run one scenario under several designs; one table with deltas against the first " +
+    "(or --baseline).",
   flags: {
     designs: {
       type: "string",
       value: "<a,b,...>",
       doc: "designs to compare, baseline first (default: the scenario's designs)",
+    },
+    baseline: {
+      type: "string",
+      value: "<design>",
+      doc: "measure every delta against this design (added when not among the designs)",
     },
     seed: seedFlag,
     json: jsonFlag,
@@ -45,8 +54,21 @@ export const compare: Command = {
     if (positionals.length > 1) {
       throw new UsageError(`cvmsim compare: expected one scenario file, got ${positionals.length}`);
     }
-    const designs = designList("compare", values.designs);
-    const loaded = load("compare", positionals[0], designs, parseSeed("compare", values.seed));
+    const seed = parseSeed("compare", values.seed);
+    let designs = designList("compare", values.designs);
+    let loaded = load("compare", positionals[0], designs, seed);
+    if (typeof values.baseline === "string") {
+      // The baseline goes first: every delta is against the first design.
+      const baseline = values.baseline;
+      if (findDesign(baseline) === undefined) {
+        throw new UsageError(
+          `cvmsim compare: --baseline expects a design name (\`list\` shows them), got ` +
+            `${JSON.stringify(baseline)}${didYouMean(baseline, DESIGN_NAMES)}`,
+        );
+      }
+      designs = [baseline, ...loaded.scenario.designs.filter((name) => name !== baseline)];
+      loaded = load("compare", positionals[0], designs, seed);
+    }
     if (loaded.scenario.designs.length < 2) {
       throw new UsageError(
         `cvmsim compare: needs at least two designs; ${loaded.scenario.name} lists ` +

@@ -9,6 +9,7 @@
 import { DOMAINS, PRIMITIVE_NAMES } from "../host/primitives.ts";
 import { decimal, delta, integer, table } from "./format.ts";
 import type { Summary } from "./summary.ts";
+import type { DesignSpec } from "../kvm/platform.ts";
 
 /** One compared metric. */
 export interface CompareRow {
@@ -24,7 +25,22 @@ export interface Comparison {
   scenario: string;
   seed: number;
   designs: string[];
+  /** Per design (the baseline's empty): how its design choices differ from the baseline's. */
+  differences: string[][];
   rows: CompareRow[];
+}
+
+/**
+ * How `design` differs from `baseline`: each choice they both have with another option, as
+ * "id: baseline's option → this one's", or the platform when the two are of different ones.
+ */
+export function choiceDifferences(design: DesignSpec, baseline: DesignSpec): string[] {
+  if (design.platform !== baseline.platform) {
+    return [`platform: ${baseline.platform} → ${design.platform}`];
+  }
+  return Object.entries(design.choices)
+    .filter(([id, option]) => baseline.choices[id] !== option)
+    .map(([id, option]) => `${id}: ${baseline.choices[id] ?? "-"} → ${option}`);
 }
 
 /** Compares summaries of the same scenario and seed. */
@@ -113,6 +129,7 @@ export function compareSummaries(summaries: Summary[]): Comparison {
     scenario: summaries[0].scenario.name,
     seed: summaries[0].seed,
     designs: summaries.map((s) => s.design.name),
+    differences: summaries.map((s) => choiceDifferences(s.design, summaries[0].design)),
     rows,
   };
 }
@@ -145,6 +162,13 @@ export function renderComparison(comparison: Comparison): string {
     "metric",
     ...comparison.designs.map((d, i) => i === 0 ? d : `${d} (vs baseline)`),
   ];
+  // What each design changes against the baseline, so a delta can be read as that choice's.
+  out.push("", "Design choices that differ from the baseline");
+  comparison.designs.forEach((design, i) => {
+    if (i === 0) return;
+    const differences = comparison.differences?.[i] ?? [];
+    out.push(`  ${design}: ${differences.length === 0 ? "none" : differences.join("; ")}`);
+  });
   for (const section of Object.keys(SECTION_TITLES) as CompareRow["section"][]) {
     const rows = comparison.rows.filter((row) => row.section === section);
     if (rows.length === 0) continue;

@@ -384,3 +384,43 @@ Deno.test("Ctrl-C stops the run, writes the report so far, marked partial, and e
     ok(!err.includes("    at "), err);
   });
 });
+
+Deno.test("compare --baseline measures against that design and lists the choices that differ", async () => {
+  await withTempDir(async (dir) => {
+    const result = await cli(
+      "compare",
+      "scenarios/baseline.json",
+      "--baseline",
+      "vmx.io-in-vmm",
+      "--timeline-spans",
+      "0",
+      "--out",
+      dir,
+    );
+    strictEqual(result.code, 0, result.err);
+    match(result.out, /baseline vmx\.io-in-vmm\n/);
+    match(result.out, /vmx\.io-in-kernel: devices: vmm → kernel; virtio: vmm → vhost/);
+    const json = await cli(
+      "compare",
+      "scenarios/baseline.json",
+      "--designs",
+      "vmx.io-in-kernel",
+      "--baseline",
+      "tdx.upstream",
+      "--timeline-spans",
+      "0",
+      "--json",
+      "--out",
+      dir,
+    );
+    const comparison = JSON.parse(json.out);
+    deepStrictEqual(comparison.designs, ["tdx.upstream", "vmx.io-in-kernel"]);
+    deepStrictEqual(comparison.differences, [[], ["platform: tdx → vmx"]]);
+    const bad = await cli("compare", "scenarios/baseline.json", "--baseline", "vmx.io-in-vm");
+    strictEqual(bad.code, 2);
+    match(
+      bad.err,
+      /--baseline expects a design name .*got "vmx.io-in-vm" \(did you mean "vmx.io-in-vmm"\?\)/,
+    );
+  });
+});
