@@ -7,6 +7,8 @@
 import { join } from "node:path";
 import { DEFAULT_MAX_EVENTS, describeDuration } from "../scenario/estimate.ts";
 import { loadScenario } from "../scenario/load.ts";
+import { DESIGN_NAMES, findDesign } from "../scenario/catalog.ts";
+import { didYouMean } from "../scenario/schema.ts";
 import { flagHelp, type FlagSpec, requireFile } from "./args.ts";
 import { UsageError } from "./errors.ts";
 
@@ -175,6 +177,16 @@ export function commandHelp(command: Command): string {
 
 /** Loads a scenario for a command, turning a missing file into a usage error. */
 export function load(command: string, file: string | undefined, designs?: string[], seed?: number) {
+  // A design named on the command line is a usage problem (exit 2), not the scenario's.
+  for (const name of designs ?? []) {
+    if (findDesign(name) === undefined) {
+      throw new UsageError(
+        `cvmsim ${command}: unknown design ${JSON.stringify(name)}${
+          didYouMean(name, DESIGN_NAMES)
+        }; \`cvmsim list\` shows them`,
+      );
+    }
+  }
   return loadScenario(requireFile(command, file, "scenario file"), { designs, seed });
 }
 

@@ -11,6 +11,7 @@ import { loadScenario, ScenarioError } from "../scenario/load.ts";
 import { parse } from "./args.ts";
 import { type Command, jsonFlag, scenarioFiles, SCENARIOS_DIR } from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
+import { firstSentence } from "../report/format.ts";
 
 const LIST_TOPICS = ["scenarios", "designs", "profiles"] as const;
 
@@ -88,7 +89,6 @@ export const list: Command = {
       ));
       return EXIT_OK;
     }
-    const firstSentence = (text: string) => (/^[^.]*\.?/.exec(text)?.[0] ?? text).slice(0, 100);
     if (wanted("scenarios")) {
       io.out(`Scenarios (${dir}/)`);
       for (const s of scenarios) {

@@ -5,6 +5,7 @@
  */
 
 import { ScenarioError } from "../scenario/load.ts";
+import { CVMSIM_VERSION } from "../report/summary.ts";
 import { didYouMean } from "../scenario/schema.ts";
 import { commandHelp, COMMANDS, type Io } from "./commands.ts";
 import { EXIT_INTERNAL, EXIT_INVALID, EXIT_OK, EXIT_USAGE, UsageError } from "./errors.ts";
@@ -25,7 +26,7 @@ export function mainHelp(): string {
     "Commands:",
     ...COMMANDS.map((c) => `  ${c.name.padEnd(width)}${c.summary}`),
     "",
-    "Run 'cvmsim <command> --help' for a command's flags.",
+    "Run 'cvmsim <command> --help' for a command's flags; 'cvmsim --version' for the version.",
   ].join("\n");
 }
 
@@ -35,6 +36,10 @@ export async function main(args: string[], io: Io = consoleIo): Promise<number> 
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     io.out(mainHelp());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === "--version" || name === "-V" || name === "version") {
+    io.out(`cvmsim ${CVMSIM_VERSION} (Deno ${Deno.version.deno}, V8 ${Deno.version.v8})`);
+    return EXIT_OK;
   }
   const command = COMMANDS.find((c) => c.name === name);
   if (command === undefined) {

@@ -51,3 +51,12 @@ export function delta(value: number, baseline: number, digits = 0): string {
     : "";
   return `${sign}${amount}${relative}`;
 }
+
+/**
+ * The first sentence of a description: up to the first ".", "?" or "!" followed by a capital
+ * letter or the end, so that "flows.md" or "e.g. a" do not cut it. Long ones end in "…".
+ */
+export function firstSentence(text: string, maxChars = 160): string {
+  const sentence = /^.*?[.?!](?=\s+[A-Z]|\s*$)/s.exec(text)?.[0] ?? text;
+  return sentence.length <= maxChars ? sentence : `${sentence.slice(0, maxChars - 1)}…`;
+}

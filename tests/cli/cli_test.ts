@@ -92,10 +92,17 @@ Deno.test("an invalid scenario lists its problems and exits 1", async () => {
     strictEqual(validated.code, 1);
     match(validated.out, /invalid .*bad\.json:\n {2}guests\[0\]\.vcpus/);
     match(validated.out, /ok scenarios\/baseline\.json/);
-    strictEqual(
-      (await cli("run", "scenarios/baseline.json", "--design", "vmx.nope", "--out", dir)).code,
-      1,
+    // A design named on the command line is a usage problem.
+    const badDesign = await cli(
+      "run",
+      "scenarios/baseline.json",
+      "--design",
+      "vmx.nope",
+      "--out",
+      dir,
     );
+    strictEqual(badDesign.code, 2);
+    match(badDesign.err, /^cvmsim run: unknown design "vmx.nope"/);
   });
 });
 
@@ -423,4 +430,20 @@ Deno.test("compare --baseline measures against that design and lists the choices
       /--baseline expects a design name .*got "vmx.io-in-vm" \(did you mean "vmx.io-in-vmm"\?\)/,
     );
   });
+});
+
+Deno.test("--version names cvmsim's and Deno's versions", async () => {
+  const result = await cli("--version");
+  strictEqual(result.code, 0);
+  match(result.out, /^cvmsim \d+\.\d+\.\d+ \(Deno \d+\.\d+\.\d+, V8 /);
+});
+
+Deno.test("list shows each scenario's first sentence, not a cut at a dot inside it", async () => {
+  const result = await cli("list");
+  strictEqual(result.code, 0);
+  // snp-buggy-dma's description mentions "(flows.md B.4, split S7)" in its first sentence.
+  match(
+    result.out,
+    /snp-buggy-dma: The 2021 host-access debate \(flows\.md B\.4, split S7\), run: .*\)\.\n/,
+  );
 });
