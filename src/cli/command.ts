@@ -6,7 +6,8 @@
 
 import { join } from "node:path";
 import { DEFAULT_MAX_EVENTS, describeDuration } from "../scenario/estimate.ts";
-import { loadScenario } from "../scenario/load.ts";
+import { checkScenario, loadScenario, ScenarioError } from "../scenario/load.ts";
+import { parseJsonText } from "../scenario/json_file.ts";
 import { DESIGN_NAMES, findDesign } from "../scenario/catalog.ts";
 import { didYouMean } from "../scenario/schema.ts";
 import { flagHelp, type FlagSpec, requireFile } from "./args.ts";
@@ -187,7 +188,39 @@ export function load(command: string, file: string | undefined, designs?: string
       );
     }
   }
+  if (file === STDIN) {
+    // "-": the scenario comes on standard input; relative profile paths are from here.
+    const read = parseJsonText(readStdin());
+    if (!read.ok) throw new ScenarioError("standard input", [{ path: "", message: read.problem }]);
+    try {
+      return checkScenario(read.value, "", { designs, seed });
+    } catch (error) {
+      if (error instanceof ScenarioError) throw new ScenarioError("standard input", error.issues);
+      throw error;
+    }
+  }
   return loadScenario(requireFile(command, file, "scenario file"), { designs, seed });
+}
+
+/** The file name that means standard input. */
+export const STDIN = "-";
+
+/** All of standard input, as text. */
+function readStdin(): string {
+  const chunks: Uint8Array[] = [];
+  const buffer = new Uint8Array(65536);
+  for (;;) {
+    const n = Deno.stdin.readSync(buffer);
+    if (n === null || n === 0) break;
+    chunks.push(buffer.slice(0, n));
+  }
+  const bytes = new Uint8Array(chunks.reduce((sum, c) => sum + c.length, 0));
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.length;
+  }
+  return new TextDecoder().decode(bytes);
 }
 
 export function designList(

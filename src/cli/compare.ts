@@ -28,7 +28,7 @@ import { executeAll } from "./execute.ts";
 /** `compare` */
 export const compare: Command = {
   name: "compare",
-  usage: "compare <scenario.json> [--designs <a,b,...>] [--baseline <design>] [--seed <n>] " +
+  usage: "compare <scenario.json | -> [--designs <a,b,...>] [--baseline <design>] [--seed <n>] " +
     "[--json] [--out <dir>]",
   summary: "Run one scenario under several designs; one table with deltas against the first " +
     "(or --baseline).",

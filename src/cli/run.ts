@@ -25,7 +25,7 @@ import { executeAll } from "./execute.ts";
 /** `run` */
 export const run: Command = {
   name: "run",
-  usage: "run <scenario.json> [--design <name>] [--seed <n>] [--json] [--out <dir>]",
+  usage: "run <scenario.json | -> [--design <name>] [--seed <n>] [--json] [--out <dir>]",
   summary: "Run a scenario under each of its designs (or one) and report where the time went.",
   flags: {
     design: { type: "string", value: "<name>", doc: "run only this design" },

@@ -4,24 +4,26 @@
  * @module
  */
 
-import { loadScenario, ScenarioError } from "../scenario/load.ts";
+import { ScenarioError } from "../scenario/load.ts";
 import { parse, requireFile } from "./args.ts";
-import { type Command, jsonFlag } from "./command.ts";
+import { type Command, jsonFlag, load, STDIN } from "./command.ts";
 import { EXIT_INVALID, EXIT_OK, UsageError } from "./errors.ts";
 
 /** `validate` */
 export const validate: Command = {
   name: "validate",
-  usage: "validate <scenario.json>... [--json]",
+  usage: "validate <scenario.json | ->... [--json]",
   summary: "Check scenario files; list every problem with its JSON path.",
   flags: { json: jsonFlag },
   run(args, io) {
     const { values, positionals } = parse("validate", args, this.flags);
     if (positionals.length === 0) throw new UsageError("cvmsim validate: missing scenario files");
-    for (const file of positionals) requireFile("validate", file, "scenario file");
+    for (const file of positionals) {
+      if (file !== STDIN) requireFile("validate", file, "scenario file");
+    }
     const results = positionals.map((file) => {
       try {
-        const loaded = loadScenario(file);
+        const loaded = load("validate", file);
         return { file, ok: true, issues: [], designs: loaded.scenario.designs };
       } catch (error) {
         if (!(error instanceof ScenarioError)) throw error;

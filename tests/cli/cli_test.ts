@@ -447,3 +447,28 @@ Deno.test("list shows each scenario's first sentence, not a cut at a dot inside 
     /snp-buggy-dma: The 2021 host-access debate \(flows\.md B\.4, split S7\), run: .*\)\.\n/,
   );
 });
+
+Deno.test("a scenario can come on standard input as -", async () => {
+  const main = new URL("../../main.ts", import.meta.url).pathname;
+  const pipe = async (args: string[], input: string) => {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: ["run", "--allow-read", "--allow-write", main, ...args],
+      stdin: "piped",
+      stdout: "piped",
+      stderr: "piped",
+      env: { NO_COLOR: "1" },
+    }).spawn();
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(input));
+    await writer.close();
+    const output = await child.output();
+    const text = (bytes: Uint8Array) => new TextDecoder().decode(bytes);
+    return { code: output.code, out: text(output.stdout), err: text(output.stderr) };
+  };
+  const ok_ = await pipe(["validate", "-"], Deno.readTextFileSync("scenarios/baseline.json"));
+  strictEqual(ok_.code, 0, ok_.err);
+  match(ok_.out, /^ok - \(designs: vmx\.io-in-kernel, vmx\.io-in-vmm\)/);
+  const bad = await pipe(["run", "-", "--timeline-spans", "0"], '{"name": "x"');
+  strictEqual(bad.code, 1);
+  match(bad.err, /^standard input is invalid:\n {2}\(top level\): not valid JSON/);
+});
