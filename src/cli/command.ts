@@ -205,8 +205,15 @@ export function load(command: string, file: string | undefined, designs?: string
 /** The file name that means standard input. */
 export const STDIN = "-";
 
-/** All of standard input, as text. */
+let stdinText: string | undefined;
+
+/** All of standard input, as text (read once; a second load gets the same). */
 function readStdin(): string {
+  stdinText ??= readAllStdin();
+  return stdinText;
+}
+
+function readAllStdin(): string {
   const chunks: Uint8Array[] = [];
   const buffer = new Uint8Array(65536);
   for (;;) {

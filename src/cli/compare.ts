@@ -57,9 +57,14 @@ export const compare: Command = {
     const seed = parseSeed("compare", values.seed);
     let designs = designList("compare", values.designs);
     let loaded = load("compare", positionals[0], designs, seed);
-    if (typeof values.baseline === "string") {
+    // The scenario's own baseline unless the command line names one, or lists the designs.
+    const baseline = typeof values.baseline === "string"
+      ? values.baseline
+      : designs === undefined
+      ? loaded.scenario.baseline
+      : undefined;
+    if (baseline !== undefined && baseline !== loaded.scenario.designs[0]) {
       // The baseline goes first: every delta is against the first design.
-      const baseline = values.baseline;
       if (findDesign(baseline) === undefined) {
         throw new UsageError(
           `cvmsim compare: --baseline expects a design name (\`list\` shows them), got ` +

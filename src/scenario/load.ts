@@ -63,6 +63,8 @@ export interface ResolvedScenario {
   choices: Record<string, string>;
   /** The stretch the timeline records by default, if the scenario names one. */
   timeline?: { fromMs: number; toMs: number };
+  /** The design `compare` measures against when none is given (one of `designs`). */
+  baseline?: string;
 }
 
 /** A loaded scenario, ready to run under any of its designs. */
@@ -157,6 +159,13 @@ export function checkScenario(
   }
   const guests = resolveGuests(spec, issues);
   checkStop(spec, issues);
+  if (spec.baseline !== undefined && !spec.designs.includes(spec.baseline)) {
+    issues.push({
+      path: "baseline",
+      message: `expected one of the scenario's designs (${spec.designs.join(", ")}), got ` +
+        show(spec.baseline),
+    });
+  }
   const designSpecs = designs.map(findDesign).filter((d): d is DesignSpec => d !== undefined);
   const profiles: Record<string, ResolvedProfile> = Object.create(null);
   for (const design of designSpecs) {
@@ -193,6 +202,7 @@ export function checkScenario(
       stop: spec.stop,
       choices: spec.choices,
       ...(spec.timeline === undefined ? {} : { timeline: spec.timeline }),
+      ...(spec.baseline === undefined ? {} : { baseline: spec.baseline }),
     },
   };
 }

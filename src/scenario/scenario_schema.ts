@@ -179,6 +179,11 @@ export const SCENARIO_SCHEMA = object({
     doc: "Designs to run the scenario under; `compare` puts them side by side. The design " +
       "sets the platform of every guest that does not pin one.",
   }),
+  baseline: optional(choice(DESIGN_NAMES, {
+    doc: "The design `compare` measures the others against (default: the first of " +
+      "`designs`); one of `designs`, differing from the others only in the choice the " +
+      "scenario's question is about.",
+  })),
   stop: object({
     when: choice(["workloads-complete", "time"], {
       default: "workloads-complete",

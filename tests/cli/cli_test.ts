@@ -472,3 +472,27 @@ Deno.test("a scenario can come on standard input as -", async () => {
   strictEqual(bad.code, 1);
   match(bad.err, /^standard input is invalid:\n {2}\(top level\): not valid JSON/);
 });
+
+Deno.test("compare measures against the scenario's own baseline unless told otherwise", async () => {
+  await withTempDir(async (dir) => {
+    const spec = JSON.parse(Deno.readTextFileSync("scenarios/baseline.json"));
+    spec.baseline = "vmx.io-in-vmm";
+    const file = `${dir}/s.json`;
+    Deno.writeTextFileSync(file, JSON.stringify(spec));
+    const own = await cli("compare", file, "--timeline-spans", "0", "--json", "--out", dir);
+    strictEqual(own.code, 0, own.err);
+    deepStrictEqual(JSON.parse(own.out).designs, ["vmx.io-in-vmm", "vmx.io-in-kernel"]);
+    const listed = await cli(
+      "compare",
+      file,
+      "--designs",
+      "vmx.io-in-kernel,vmx.io-in-vmm",
+      "--timeline-spans",
+      "0",
+      "--json",
+      "--out",
+      dir,
+    );
+    deepStrictEqual(JSON.parse(listed.out).designs, ["vmx.io-in-kernel", "vmx.io-in-vmm"]);
+  });
+});

@@ -221,6 +221,16 @@ const TABLE: [string, unknown, string[]][] = [
       }, got "hlt" (did you mean "halt"?)`,
     ],
   ],
+  [
+    "a baseline that is not one of the designs",
+    scenario({
+      designs: ["vmx.io-in-kernel", "vmx.io-in-vmm"],
+      baseline: "tdx.upstream",
+    }),
+    [
+      'baseline: expected one of the scenario\'s designs (vmx.io-in-kernel, vmx.io-in-vmm), got "tdx.upstream"',
+    ],
+  ],
   ["a workload kind named toString", workload({ kind: "toString" }), [
     'guests[0].workloads[0].kind: expected one of "loop", "mix", "compute", "idle", ' +
     '"accept-memory", "memory", "trace", got "toString"',
