@@ -224,7 +224,7 @@ export function traceToScenario(trace: TraceText, options: ImportOptions): Impor
     notes.push(`the recorded span is cut to ${MAX_WORKLOAD_MS / 60000} min, the longest run`);
   }
   const describedVcpus = usable.map((v) => `${v.idIsThread ? "thread " : "vCPU "}${v.id}`);
-  const scenario = buildScenario(options, {
+  return assemble(options, {
     what: `${trace.format === "perf-script" ? "perf script" : "trace-cmd report"} text of ` +
       `${usable.length} vCPU${usable.length === 1 ? "" : "s"} (${describedVcpus.join(", ")}), ` +
       `${round3(spanMs)} ms`,
@@ -234,18 +234,12 @@ export function traceToScenario(trace: TraceText, options: ImportOptions): Impor
     workloads: present,
     stopMs: options.replay ? undefined : runMs(spanMs),
     notes,
-  });
-  return {
-    scenario,
-    isa,
     format: trace.format,
-    reasons: counts.sort((a, b) => b.exits - a.exits || a.reason.localeCompare(b.reason)),
+    reasons: counts,
     steps,
     spanMs,
-    vcpus: usable.length,
     problems: trace.problems,
-    notes,
-  };
+  });
 }
 
 /** A vCPU's recorded span: first exit to last entry (or the trace's end). */
@@ -368,7 +362,7 @@ export function statToScenario(report: StatReport, options: ImportOptions): Impo
     "a perf kvm stat report has counts, not order: arrivals are Poisson at the recorded " +
       "rates, and halts last their recorded mean",
   );
-  const scenario = buildScenario(options, {
+  return assemble(options, {
     what: `perf kvm stat report (${report.vcpu === "all" ? "all vCPUs" : `vCPU ${report.vcpu}`}` +
       `, ${seconds} s, ${vcpus} vCPU${vcpus === 1 ? "" : "s"})`,
     isa,
@@ -377,18 +371,12 @@ export function statToScenario(report: StatReport, options: ImportOptions): Impo
     workloads: [mix],
     stopMs: runMs(seconds * 1000),
     notes,
-  });
-  return {
-    scenario,
-    isa,
     format: report.format,
-    reasons: counts.sort((a, b) => b.exits - a.exits || a.reason.localeCompare(b.reason)),
+    reasons: counts,
     steps,
     spanMs: seconds * 1000,
-    vcpus,
     problems: report.problems,
-    notes,
-  };
+  });
 }
 
 function commonNotes(
@@ -437,10 +425,16 @@ interface ScenarioParts {
   workloads: unknown[];
   stopMs: number | undefined;
   notes: string[];
+  format: string;
+  reasons: ReasonCount[];
+  steps: Record<string, number>;
+  spanMs: number;
+  problems: LineProblem[];
 }
 
-function buildScenario(options: ImportOptions, parts: ScenarioParts): Record<string, unknown> {
-  return {
+/** The scenario and what the import tells about it. */
+function assemble(options: ImportOptions, parts: ScenarioParts): Imported {
+  const scenario = {
     name: options.name,
     description: "What would this guest's recorded exits cost as a TD, an SNP guest, a VSM " +
       `guest? Imported from ${options.source}: ${parts.what}. ${
@@ -450,7 +444,18 @@ function buildScenario(options: ImportOptions, parts: ScenarioParts): Record<str
     guests: [{ name: "imported", vcpus: parts.vcpus, workloads: parts.workloads }],
     designs: designsFor(parts.isa, parts.ioInUserspace),
     stop: parts.stopMs === undefined
-      ? { when: "workloads-complete", simulatedMs: 3_600_000 }
+      ? { when: "workloads-complete", simulatedMs: MAX_WORKLOAD_MS }
       : { when: "time", simulatedMs: parts.stopMs },
+  };
+  return {
+    scenario,
+    isa: parts.isa,
+    format: parts.format,
+    reasons: parts.reasons.sort((a, b) => b.exits - a.exits || a.reason.localeCompare(b.reason)),
+    steps: parts.steps,
+    spanMs: parts.spanMs,
+    vcpus: parts.vcpus,
+    problems: parts.problems,
+    notes: parts.notes,
   };
 }

@@ -464,21 +464,23 @@ class MixProgram implements GuestProgram {
 
   constructor(spec: Extract<WorkloadSpec, { kind: "mix" }>, env: ProgramEnv) {
     // A halt is one more entry of the draw, after the operations.
-    const entries = spec.halts === undefined ? spec.operations : [...spec.operations, {
-      operation: "cpuid" as const,
-      ratePerSec: spec.halts.ratePerSec,
-      pages: 1,
-    }];
+    const entries = spec.operations.map((entry) => ({
+      op: OP[entry.operation],
+      ratePerSec: entry.ratePerSec,
+      pages: entry.pages,
+    }));
+    if (spec.halts !== undefined) {
+      entries.push({ op: OP_IDLE, ratePerSec: spec.halts.ratePerSec, pages: 1 });
+    }
     const totalRate = entries.reduce((sum, entry) => sum + entry.ratePerSec, 0);
-    this.#ops = Int32Array.from(entries.map((entry) => OP[entry.operation]));
-    if (spec.halts !== undefined) this.#ops[entries.length - 1] = OP_IDLE;
+    this.#ops = Int32Array.from(entries, (entry) => entry.op);
     this.#meanHaltCycles = ((spec.halts?.meanNs ?? 0) * env.cyclesPerMs) / 1e6;
-    this.#pages = Int32Array.from(entries.map((entry) => entry.pages));
+    this.#pages = Int32Array.from(entries, (entry) => entry.pages);
     let running = 0;
-    this.#cumulative = Float64Array.from(entries.map((entry) => {
+    this.#cumulative = Float64Array.from(entries, (entry) => {
       running += entry.ratePerSec / totalRate;
       return running;
-    }));
+    });
     this.#meanGapCycles = (env.cyclesPerMs * 1000) / totalRate;
     this.#exponential = spec.spacing === "exponential";
     this.#durationCycles = spec.durationMs === undefined
