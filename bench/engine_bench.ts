@@ -7,8 +7,12 @@
  * ```
  */
 
-import { runTimeoutModel } from "./engine_model.ts";
+import { runTimeoutModel, runTimerModel } from "./engine_model.ts";
 
 Deno.bench("engine: 1000 processes, random delays, 1 M events", { group: "engine" }, () => {
   runTimeoutModel(1_000_000);
+});
+
+Deno.bench("engine: 1000 re-arming timers, random delays, 1 M events", { group: "engine" }, () => {
+  runTimerModel(1_000_000);
 });

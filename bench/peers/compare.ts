@@ -13,7 +13,7 @@
  * @module
  */
 
-import { measureEventsPerSecond } from "../engine_model.ts";
+import { measureEventsPerSecond, runTimerModel } from "../engine_model.ts";
 import { generatorHeapLoopEventsPerSecond, heapLoopEventsPerSecond } from "./heap_loop.ts";
 
 const EVENTS = 4_000_000;
@@ -39,6 +39,7 @@ const binary = `${Deno.makeTempDirSync({ prefix: "cvmsim-peers-" })}/heap_loop`;
 const built = run("g++", ["-O2", "-std=c++17", "-o", binary, here("heap_loop.cpp")]) !== undefined;
 const cpp = built ? rate(run(binary, [String(EVENTS)])) : NaN;
 const cvmsim = measureEventsPerSecond(EVENTS);
+const timers = measureEventsPerSecond(EVENTS, 3, runTimerModel);
 const plain = heapLoopEventsPerSecond(EVENTS);
 const generators = generatorHeapLoopEventsPerSecond(EVENTS);
 
@@ -55,7 +56,8 @@ const simpy = python === undefined
   : rate(run(python, [here("simpy_timeouts.py"), String(EVENTS / 4)]));
 
 const show = (n: number) => Number.isNaN(n) ? "n/a" : `${(n / 1e6).toFixed(2)} M`;
-console.log(`cvmsim engine        ${show(cvmsim)} events/s`);
+console.log(`cvmsim engine        ${show(cvmsim)} events/s (generator processes)`);
+console.log(`  with timers        ${show(timers)} events/s (callbacks, no generator)`);
 console.log(`C++ heap loop (-O2)  ${show(cpp)} events/s${built ? "" : " (g++ not found)"}`);
 console.log(`TypeScript heap loop ${show(plain)} events/s`);
 console.log(`  + a generator each  ${show(generators)} events/s`);
@@ -64,7 +66,10 @@ console.log(
     python === undefined ? " (apt-get install -y python3-simpy)" : ""
   }`,
 );
-if (!Number.isNaN(cpp)) console.log(`ratio cvmsim / C++: ${(cvmsim / cpp).toFixed(2)}`);
+if (!Number.isNaN(cpp)) {
+  console.log(`ratio cvmsim / C++: ${(cvmsim / cpp).toFixed(2)}`);
+  console.log(`ratio cvmsim timers / C++: ${(timers / cpp).toFixed(2)}`);
+}
 console.log(`ratio cvmsim / TypeScript heap: ${(cvmsim / plain).toFixed(2)}`);
 console.log(`ratio cvmsim / TypeScript heap with generators: ${(cvmsim / generators).toFixed(2)}`);
 if (!Number.isNaN(simpy)) console.log(`ratio cvmsim / SimPy: ${(cvmsim / simpy).toFixed(1)}`);
