@@ -12,10 +12,12 @@
  */
 
 import { Hono } from "hono";
+import { DOMAINS, PRIMITIVE_DOMAIN, PRIMITIVE_NAMES } from "../host/primitives.ts";
 import { compareSummaries } from "../report/compare.ts";
 import { CSV_TABLES, type CsvTable, summaryCsv } from "../report/csv.ts";
 import { chromeTraceChunks } from "../report/perfetto.ts";
 import { NotFoundError, ReportStore } from "./reports.ts";
+import { scenarioCards } from "./scenarios.ts";
 import type { TimelineIndex } from "./timeline_query.ts";
 
 /** Options of {@linkcode createApp}. */
@@ -63,6 +65,8 @@ export function createApp(options: AppOptions): Hono {
   const windowCache = new Map<string, { index: TimelineIndex; json: string }>();
 
   app.get("/api/reports", (c) => c.json(store.list()));
+
+  app.get("/api/scenarios", (c) => c.json(scenarioCards(store)));
 
   app.get("/api/status", (c) => c.json(options.status?.() ?? { finished: true }));
 
@@ -156,8 +160,28 @@ export function createApp(options: AppOptions): Hono {
     if (ids.length < 2 || ids.length > 16) {
       throw new BadRequest("ids must list 2 to 16 report ids, separated by commas");
     }
-    const summaries = ids.map((id) => store.summary(id));
-    return c.json({ ...compareSummaries(summaries), reports: ids });
+    const baseline = c.req.query("baseline");
+    let summaries = ids.map((id) => store.summary(id));
+    if (baseline !== undefined && baseline !== "") {
+      // The baseline's run goes first: every delta is measured against the first.
+      const at = summaries.findIndex((s) => s.design.name === baseline);
+      if (at < 0) {
+        throw new BadRequest(
+          `baseline must be the design of one of the compared reports: ${
+            summaries.map((s) => s.design.name).join(", ")
+          }`,
+        );
+      }
+      ids.unshift(...ids.splice(at, 1));
+      summaries = ids.map((id) => store.summary(id));
+    }
+    return c.json({
+      ...compareSummaries(summaries),
+      reports: ids,
+      primitiveDomains: Object.fromEntries(
+        PRIMITIVE_NAMES.map((name, id) => [name, DOMAINS[PRIMITIVE_DOMAIN[id]]]),
+      ),
+    });
   });
 
   app.get("/static/:file", async (c) => {

@@ -42,8 +42,15 @@ export function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-/** A table from headers and rows of cells (strings, numbers or nodes). */
+/**
+ * A table from headers and rows of cells (strings, numbers or nodes), in a box that scrolls
+ * sideways on its own when the table is wider than the page (its first column stays put).
+ */
 export function table(headers, rows, { caption, textColumns = [0] } = {}) {
+  return el("div", { class: "table-scroll" }, bareTable(headers, rows, { caption, textColumns }));
+}
+
+function bareTable(headers, rows, { caption, textColumns }) {
   return el(
     "table",
     {},

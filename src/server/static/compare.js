@@ -1,7 +1,21 @@
 import { DOMAIN_COLORS, el, fmt, getJSON, showError, table } from "./common.js";
 
-const ids = (new URLSearchParams(location.search).get("ids") ?? "").split(",").filter(Boolean);
+const params = new URLSearchParams(location.search);
+const ids = (params.get("ids") ?? "").split(",").filter(Boolean);
 const main = document.querySelector("main");
+const PALETTE = [
+  "#4e79a7",
+  "#f28e2b",
+  "#e15759",
+  "#76b7b2",
+  "#59a14f",
+  "#edc948",
+  "#b07aa1",
+  "#ff9da7",
+  "#9c755f",
+];
+/** Primitives charted one by one; the rest that differ are summed. */
+const CHARTED_PRIMITIVES = 8;
 
 /** "+3,249 (+231.6%)" against the baseline, or "=". */
 function delta(value, base, digits = 0) {
@@ -15,8 +29,10 @@ function delta(value, base, digits = 0) {
   return `${change > 0 ? "+" : "−"}${amount}${relative}`;
 }
 
-function rowsFor(comparison, sections) {
-  return comparison.rows.filter((r) => sections.includes(r.section)).map((r) => {
+const sameInEveryRun = (row) => row.values.every((v) => v === row.values[0]);
+
+function cells(rows) {
+  return rows.map((r) => {
     const digits = r.unit === "ms" ? 3 : 0;
     const show = (v) => (v === null ? "-" : digits ? fmt.dec(v, digits) : fmt.int(v));
     const base = r.values[0];
@@ -34,9 +50,112 @@ function headers(comparison) {
   ];
 }
 
-try {
-  if (ids.length < 2) throw new Error("Pick at least two reports to compare on the report list.");
-  const comparison = await getJSON(`/api/compare?ids=${ids.map(encodeURIComponent).join(",")}`);
+let charts = [];
+
+/**
+ * Where the difference comes from: per design, its cycles by primitive minus the baseline's,
+ * stacked (gains above zero, savings below), busy primitives only, the largest one by one.
+ */
+function differenceChart(comparison) {
+  const domainOf = comparison.primitiveDomains ?? {};
+  const rows = comparison.rows.filter((r) =>
+    r.section === "primitive" && !r.metric.endsWith(" count") && domainOf[r.metric] !== "idle"
+  );
+  const differing = rows.filter((r) => !sameInEveryRun(r));
+  const deltas = (r) => r.values.map((v) => (v ?? 0) - (r.values[0] ?? 0));
+  const largest = (r) => Math.max(...deltas(r).map(Math.abs));
+  differing.sort((a, b) => largest(b) - largest(a));
+  const charted = differing.slice(0, CHARTED_PRIMITIVES);
+  const rest = differing.slice(CHARTED_PRIMITIVES);
+  const datasets = charted.map((r, i) => ({
+    label: r.metric,
+    data: deltas(r),
+    backgroundColor: PALETTE[i % PALETTE.length],
+  }));
+  if (rest.length > 0) {
+    datasets.push({
+      label: `${rest.length} other primitives`,
+      data: comparison.designs.map((_, d) => rest.reduce((s, r) => s + deltas(r)[d], 0)),
+      backgroundColor: "#bab0ac",
+    });
+  }
+  document.getElementById("difference-note").textContent = differing.length === 0
+    ? "Every busy primitive took the same cycles in every run."
+    : `Each design's cycles by primitive minus the baseline's, over all threads (more above ` +
+      `zero, fewer below): the ${differing.length} busy primitives whose time differs, the ` +
+      `${charted.length} largest on their own. Idle time is left out, and so are the ${
+        rows.length - differing.length
+      } primitives that took the same cycles in every run.`;
+  charts.push(
+    new Chart(document.getElementById("difference"), {
+      type: "bar",
+      data: { labels: comparison.designs, datasets },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: {
+          x: { stacked: true },
+          y: { stacked: true, title: { display: true, text: "cycles against the baseline" } },
+        },
+      },
+    }),
+  );
+}
+
+function domainChart(comparison) {
+  const withIdle = document.getElementById("include-idle").checked;
+  const domainRows = comparison.rows.filter((r) =>
+    r.section === "domain" && (withIdle || r.metric !== "idle")
+  );
+  document.getElementById("domains-title").textContent = withIdle
+    ? "Time by domain, all threads"
+    : "Busy time by domain, all threads (idle left out)";
+  charts.push(
+    new Chart(document.getElementById("domains"), {
+      type: "bar",
+      data: {
+        labels: comparison.designs,
+        datasets: domainRows.map((r) => ({
+          label: r.metric,
+          data: r.values.map((v) => v ?? 0),
+          backgroundColor: DOMAIN_COLORS[r.metric] ?? "#999",
+        })),
+      },
+      options: {
+        animation: false,
+        maintainAspectRatio: false,
+        scales: {
+          x: { stacked: true },
+          y: { stacked: true, title: { display: true, text: "cycles" } },
+        },
+      },
+    }),
+  );
+  document.getElementById("domains-table").replaceChildren(
+    table(headers(comparison), cells(domainRows)),
+  );
+}
+
+function primitiveTable(comparison) {
+  const rows = comparison.rows.filter((r) => r.section === "primitive");
+  const equal = rows.filter(sameInEveryRun).length;
+  const showEqual = document.getElementById("show-equal").checked;
+  document.getElementById("equal-count").textContent =
+    `show the ${equal} rows equal in every run (hidden)`;
+  const shown = showEqual ? rows : rows.filter((r) => !sameInEveryRun(r));
+  document.getElementById("primitives").replaceChildren(
+    table(headers(comparison), cells(shown), {
+      caption: `${shown.length} of ${rows.length} rows`,
+    }),
+  );
+}
+
+async function render(baseline) {
+  const query = `ids=${ids.map(encodeURIComponent).join(",")}` +
+    (baseline ? `&baseline=${encodeURIComponent(baseline)}` : "");
+  const comparison = await getJSON(`/api/compare?${query}`);
+  for (const chart of charts) chart.destroy();
+  charts = [];
   document.getElementById("title").textContent = `Compare: ${comparison.scenario}`;
   document.getElementById("subtitle").replaceChildren(
     `seed ${comparison.seed}; baseline ${comparison.designs[0]}. Reports: `,
@@ -45,41 +164,57 @@ try {
       el("a", { href: `/reports/${encodeURIComponent(id)}` }, comparison.designs[i]),
     ]),
   );
+  const picker = document.getElementById("baseline");
+  picker.replaceChildren(
+    ...[...comparison.designs].sort().map((d) =>
+      el("option", { value: d, selected: d === comparison.designs[0] }, d)
+    ),
+  );
+  const differences = comparison.designs.slice(1).map((d, i) => [d, comparison.differences[i + 1]]);
+  document.getElementById("differences-box").hidden = differences.length === 0;
+  document.getElementById("differences").replaceChildren(
+    ...differences.map(([design, list]) =>
+      el("li", {}, el("b", {}, design), `: ${list.length === 0 ? "none" : list.join("; ")}`)
+    ),
+  );
   document.getElementById("headline").replaceChildren(
     table(
       headers(comparison),
-      rowsFor(comparison, ["run", "outcomes", "latency", "throughput", "memory"]),
+      cells(
+        comparison,
+        comparison.rows.filter((r) =>
+          ["run", "outcomes", "latency", "throughput", "memory"].includes(r.section)
+        ),
+      ),
       {
         caption:
           "Headline: run, outcomes (blast radius), guest operation latency and workload throughput",
       },
     ),
   );
-  const domainRows = comparison.rows.filter((r) => r.section === "domain");
-  new Chart(document.getElementById("domains"), {
-    type: "bar",
-    data: {
-      labels: comparison.designs,
-      datasets: domainRows.map((r) => ({
-        label: r.metric,
-        data: r.values.map((v) => v ?? 0),
-        backgroundColor: DOMAIN_COLORS[r.metric] ?? "#999",
-      })),
-    },
-    options: {
-      animation: false,
-      maintainAspectRatio: false,
-      scales: {
-        x: { stacked: true },
-        y: { stacked: true, title: { display: true, text: "cycles" } },
-      },
-    },
+  differenceChart(comparison);
+  domainChart(comparison);
+  primitiveTable(comparison);
+  return comparison;
+}
+
+try {
+  if (ids.length < 2) throw new Error("Pick at least two reports to compare on the report list.");
+  let comparison = await render(params.get("baseline") ?? "");
+  document.getElementById("baseline").addEventListener("change", async (event) => {
+    const baseline = event.target.value;
+    const url = new URL(location.href);
+    url.searchParams.set("baseline", baseline);
+    history.replaceState(null, "", url);
+    comparison = await render(baseline).catch((error) => showError(main, error));
   });
-  document.getElementById("domains-table").replaceChildren(
-    table(headers(comparison), rowsFor(comparison, ["domain"])),
-  );
-  document.getElementById("primitives").replaceChildren(
-    table(headers(comparison), rowsFor(comparison, ["primitive"])),
+  document.getElementById("include-idle").addEventListener("change", () => {
+    charts.pop()?.destroy();
+    domainChart(comparison);
+  });
+  document.getElementById("show-equal").addEventListener(
+    "change",
+    () => primitiveTable(comparison),
   );
 } catch (error) {
   showError(main, error);
