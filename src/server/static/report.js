@@ -8,9 +8,80 @@ const main = document.querySelector("main");
 try {
   const summary = await getJSON(api);
   render(summary);
+  answer().catch((error) => showError(document.getElementById("answer"), error));
   await timeline(summary);
 } catch (error) {
   showError(main, error);
+}
+
+/** The description's first sentence (the scenario's question). */
+function firstSentence(text) {
+  return /^.*?[.?!](?=\s+[A-Z]|\s*$)/s.exec(text)?.[0] ?? text;
+}
+
+/** True when one bucket holds most operations, so the others vanish on a linear axis. */
+function dominated(buckets) {
+  if (buckets.length < 3) return false;
+  const counts = buckets.map((b) => b[2]);
+  const total = counts.reduce((a, b) => a + b, 0);
+  return Math.max(...counts) >= 0.5 * total;
+}
+
+/** The number that answers the scenario's question, against its baseline's run. */
+async function answer() {
+  const cards = await getJSON("/api/scenarios");
+  const card = cards.find((c) => c.runs.some((r) => r.id === id));
+  const box = document.getElementById("answer");
+  if (card === undefined) return;
+  const own = card.runs.find((r) => r.id === id);
+  const base = card.runs.find((r) => r.design === card.baseline);
+  const { metric, unit, lowerIsBetter } = card.headline;
+  const show = (v) =>
+    v === null
+      ? "-"
+      : unit === "ms"
+      ? `${fmt.dec(v, 3)} ms`
+      : unit === "1/s"
+      ? `${fmt.int(v)}/s`
+      : `${fmt.int(v)} ${unit}`;
+  const items = [el("div", {}, el("b", {}, show(own.value)), metric)];
+  if (base !== undefined && base.id !== id && own.value !== null && base.value) {
+    const percent = (100 * (own.value - base.value)) / base.value;
+    const worse = lowerIsBetter ? percent > 0 : percent < 0;
+    items.push(
+      el(
+        "div",
+        {},
+        el(
+          "b",
+          { class: Math.abs(percent) < 0.05 ? null : worse ? "worse" : "better" },
+          `${percent >= 0 ? "+" : "−"}${fmt.dec(Math.abs(percent))}%`,
+        ),
+        "against ",
+        el("a", { href: `/reports/${encodeURIComponent(base.id)}` }, card.baseline),
+        ` (${show(base.value)})`,
+      ),
+    );
+  } else if (base !== undefined && base.id === id) {
+    items.push(el("div", {}, el("b", {}, "baseline"), "of this scenario"));
+  }
+  if (card.runs.length > 1) {
+    const ids = card.runs.map((r) => encodeURIComponent(r.id)).join(",");
+    items.push(
+      el(
+        "div",
+        {},
+        el("b", {}, `${card.runs.length} designs`),
+        el("a", {
+          href: `/compare?ids=${ids}&baseline=${encodeURIComponent(card.baseline)}`,
+        }, "compare them"),
+      ),
+    );
+  }
+  if (own.outcome !== "") {
+    items.push(el("div", {}, el("b", { class: "worse" }, own.outcome), "outcome"));
+  }
+  box.replaceChildren(...items);
 }
 
 function render(s) {
@@ -19,6 +90,7 @@ function render(s) {
   document.title = `${s.scenario.name} · ${s.design.name}`;
   document.getElementById("title").textContent = `${s.scenario.name} · ${s.design.name}`;
   document.getElementById("description").textContent = s.scenario.description;
+  document.getElementById("question").textContent = firstSentence(s.scenario.description ?? "");
   const facts = [
     ["design", `${s.design.name} (${s.design.platform})`],
     ["profile", `${s.profile.name}, ${ghz} GHz`],
@@ -134,7 +206,10 @@ function render(s) {
         maintainAspectRatio: false,
         scales: {
           x: { title: { display: true, text: "cycles" } },
-          y: { title: { display: true, text: "operations" } },
+          y: {
+            type: logy.checked ? "logarithmic" : "linear",
+            title: { display: true, text: logy.checked ? "operations (log)" : "operations" },
+          },
         },
       },
     });
@@ -153,7 +228,13 @@ function render(s) {
       { textColumns: [], caption: "cycles" },
     ));
   };
-  select.addEventListener("change", showOp);
+  const logy = document.getElementById("latency-logy");
+  select.addEventListener("change", () => {
+    logy.checked = dominated(s.operations[select.value]?.histogram ?? []);
+    showOp();
+  });
+  logy.addEventListener("change", showOp);
+  logy.checked = ops.length > 0 && dominated(s.operations[ops[0]].histogram ?? []);
   if (ops.length > 0) showOp();
   else document.getElementById("latency-table").textContent = "No guest operations in this run.";
 

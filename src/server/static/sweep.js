@@ -23,6 +23,32 @@ function metricNames(points) {
   return [...first, ...names.filter((n) => !first.includes(n))];
 }
 
+/** The metric a sweep page opens on when the study names none: a latency, a throughput, time. */
+function defaultMetric(names) {
+  return names.find((n) => n.startsWith("latency.") && n.endsWith(".mean")) ??
+    names.find((n) => n.startsWith("throughput.")) ?? "simulatedMs";
+}
+
+/** True when positive values grow by a steady factor (1, 2, 4, 8...): a log axis suits them. */
+function geometric(values) {
+  const sorted = [...new Set(values)].sort((a, b) => a - b);
+  if (sorted.length < 3 || sorted[0] <= 0) return false;
+  const ratios = sorted.slice(1).map((v, i) => v / sorted[i]);
+  return sorted.at(-1) / sorted[0] >= 8 &&
+    ratios.every((r) => r >= 1.5 && Math.abs(Math.log(r / ratios[0])) < 0.3);
+}
+
+/** The value of the metric select that charts the study's overhead against its baseline. */
+const OVERHEAD = "crossover overhead";
+
+/** A study's overhead (%) per design along its parameter, as series. */
+function overheadSeries(crossover) {
+  return crossover.designs.map((d) => ({
+    label: d.design,
+    points: d.overheadPercent.map((p) => ({ x: p.x, mean: p.value, min: p.value, max: p.value })),
+  }));
+}
+
 /** Series: one per design and combination of the other parameters' values. */
 function series(sweep, metric, xPath) {
   const others = sweep.identity.params.map((p) => p.path).filter((p) => p !== xPath);
@@ -51,10 +77,17 @@ let chart;
 
 function draw(sweep) {
   const metric = document.getElementById("metric").value;
-  const xPath = document.getElementById("x").value;
+  const overhead = metric === OVERHEAD && sweep.crossover !== undefined;
+  const xSelect = document.getElementById("x");
+  if (overhead) xSelect.value = sweep.crossover.along;
+  xSelect.disabled = overhead;
+  const xPath = xSelect.value;
   const numericX = sweep.points.every((p) => typeof p.values[xPath] === "number");
-  const lines = series(sweep, metric, xPath);
-  const reps = sweep.identity.repetitions;
+  const lines = overhead ? overheadSeries(sweep.crossover) : series(sweep, metric, xPath);
+  const reps = overhead ? 1 : sweep.identity.repetitions;
+  const yTitle = overhead
+    ? `overhead in ${sweep.crossover.metric} against ${sweep.crossover.baseline} (%)`
+    : metric;
   const datasets = lines.flatMap((line, i) => {
     const color = PALETTE[i % PALETTE.length];
     const main = {
@@ -76,6 +109,22 @@ function draw(sweep) {
     });
     return [band("min", false), band("max", "-1"), main];
   });
+  if (overhead) {
+    // Threshold lines across the swept range.
+    const xs = lines.flatMap((line) => line.points.map((p) => p.x));
+    const [from, to] = [Math.min(...xs), Math.max(...xs)];
+    for (const threshold of sweep.crossover.thresholdsPercent) {
+      datasets.push({
+        label: `${threshold}% threshold`,
+        data: [{ x: from, y: threshold }, { x: to, y: threshold }],
+        borderColor: "#5d6776",
+        borderDash: [6, 4],
+        borderWidth: 1,
+        pointRadius: 0,
+        threshold: true,
+      });
+    }
+  }
   chart?.destroy();
   const logx = document.getElementById("logx").checked && numericX;
   chart = new Chart(document.getElementById("chart"), {
@@ -91,10 +140,17 @@ function draw(sweep) {
         x: {
           type: numericX ? (logx ? "logarithmic" : "linear") : "category",
           title: { display: true, text: xPath },
+          // On a log axis, tick the swept values themselves (1, 2, 4, 8...).
+          afterBuildTicks: logx
+            ? (axis) => {
+              const swept = [...new Set(sweep.points.map((p) => p.values[xPath]))];
+              axis.ticks = swept.sort((a, b) => a - b).map((value) => ({ value }));
+            }
+            : undefined,
         },
         y: {
           type: document.getElementById("logy").checked ? "logarithmic" : "linear",
-          title: { display: true, text: metric },
+          title: { display: true, text: yTitle },
         },
       },
       plugins: {
@@ -125,11 +181,30 @@ try {
     el("a", { href: `/api/sweeps/${encodeURIComponent(id)}/sweep.csv` }, "sweep.csv"),
   );
   const metricSelect = document.getElementById("metric");
+  const names = metricNames(sweep.points);
+  const crossoverOption = sweep.crossover === undefined ? [] : [
+    el(
+      "option",
+      { value: OVERHEAD },
+      `overhead in ${sweep.crossover.metric} against ${sweep.crossover.baseline} (%)`,
+    ),
+  ];
   metricSelect.replaceChildren(
-    ...metricNames(sweep.points).map((n) => el("option", { value: n }, n)),
+    ...crossoverOption,
+    ...names.map((n) => el("option", { value: n }, n)),
   );
+  // Open on the study's own metric: its overhead when it is a crossover study.
+  metricSelect.value = sweep.crossover !== undefined ? OVERHEAD : defaultMetric(names);
   const xSelect = document.getElementById("x");
   xSelect.replaceChildren(...identity.params.map((p) => el("option", { value: p.path }, p.path)));
+  const first = identity.params[0];
+  document.getElementById("logx").checked = first !== undefined &&
+    first.values.every((v) => typeof v === "number") && geometric(first.values);
+  xSelect.addEventListener("change", () => {
+    const param = identity.params.find((p) => p.path === xSelect.value);
+    document.getElementById("logx").checked = param !== undefined &&
+      param.values.every((v) => typeof v === "number") && geometric(param.values);
+  });
   for (const control of ["metric", "x", "logx", "logy"]) {
     document.getElementById(control).addEventListener("change", () => draw(sweep));
   }
