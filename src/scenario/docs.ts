@@ -5,6 +5,7 @@
  *
  * Generated sections sit between `<!-- generated:NAME begin -->` and
  * `<!-- generated:NAME end -->` markers; everything else in the files is hand-written.
+ * Generated files (docs/scenario.schema.json, the scenarios' JSON Schema) are written whole.
  *
  * @module
  */
@@ -18,6 +19,7 @@ import { PROFILE_FILE_SCHEMA } from "./profile_file.ts";
 import { SCENARIO_SCHEMA } from "./scenario_schema.ts";
 import { type HoldSpan, LEAVES, MODULE_LOCKS, MODULE_VERSIONS } from "../tdx/module_locks.ts";
 import { docsTable } from "./schema.ts";
+import { jsonSchemaDocument } from "./json_schema.ts";
 import { mappingTable } from "../import/exit_map.ts";
 
 const escape = (text: string) => text.replaceAll("|", "\\|");
@@ -175,6 +177,21 @@ function translationDocs(spec: TranslationSpec | undefined): string[] {
   ];
 }
 
+/** The scenario file's JSON Schema, as written to docs/scenario.schema.json. */
+export function scenarioJsonSchemaText(): string {
+  const schema = jsonSchemaDocument(SCENARIO_SCHEMA, {
+    title: "cvmsim scenario",
+    comment: "Generated from src/scenario/scenario_schema.ts by `deno task docs`; do not edit. " +
+      "Loading a scenario also checks rules across fields that this schema does not.",
+  });
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
+/** Files generated whole, by path. */
+export function generatedFiles(): Record<string, string> {
+  return { "docs/scenario.schema.json": scenarioJsonSchemaText() };
+}
+
 /** Replaces the named generated section in `text`. */
 export function replaceSection(text: string, name: string, content: string): string {
   const begin = `<!-- generated:${name} begin -->`;
@@ -199,6 +216,19 @@ export function updateDocs(root = "."): string[] {
     }
     if (after !== before) {
       Deno.writeTextFileSync(path, after);
+      changed.push(file);
+    }
+  }
+  for (const [file, text] of Object.entries(generatedFiles())) {
+    const path = `${root}/${file}`;
+    let before: string | undefined;
+    try {
+      before = Deno.readTextFileSync(path);
+    } catch (error) {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    }
+    if (before !== text) {
+      Deno.writeTextFileSync(path, text);
       changed.push(file);
     }
   }

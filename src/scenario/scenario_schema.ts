@@ -1,6 +1,7 @@
 /**
- * The scenario file format, declared field by field. docs/scenarios.md is generated from
- * this declaration (`deno task docs`), so the reference cannot drift from the validator.
+ * The scenario file format, declared field by field. docs/scenarios.md's field reference and
+ * docs/scenario.schema.json (the JSON Schema editors use) are generated from this declaration
+ * (`deno task docs`), so neither can drift from the validator.
  *
  * @module
  */
@@ -28,6 +29,12 @@ export { MAX_MEMORY_MIB } from "../host/memory.ts";
 
 /** The scenario schema. */
 export const SCENARIO_SCHEMA = object({
+  $schema: optional(string({
+    maxLength: 2000,
+    doc: "The JSON Schema editors check the file against, e.g. " +
+      '"../docs/scenario.schema.json" from scenarios/ (generated from this declaration); ' +
+      "the simulator ignores it.",
+  })),
   name: string({
     pattern: SLUG,
     patternDoc: `a name of ${SLUG_DOC}`,

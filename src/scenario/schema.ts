@@ -2,7 +2,8 @@
  * A small schema language for JSON input: each field is declared once with its type,
  * limits, default, unit and description. The same declaration validates input (every
  * problem with its JSON path, the bad value and what is allowed), fills in defaults, and
- * generates the field-by-field reference in docs/scenarios.md.
+ * generates the field-by-field reference in docs/scenarios.md and, through json_schema.ts,
+ * the JSON Schema editors use (docs/scenario.schema.json).
  *
  * @example
  * ```ts
@@ -133,7 +134,8 @@ function tooLarge(options: NumberOptions, value: unknown): string {
     : "";
 }
 
-class IntegerField extends Field<number> {
+/** A safe integer, optionally bounded (see {@linkcode integer}). */
+export class IntegerField extends Field<number> {
   declare readonly options: NumberOptions;
   allowed(): string {
     return `an integer${describeRange(this.options.min, this.options.max)}`;
@@ -148,7 +150,8 @@ class IntegerField extends Field<number> {
   }
 }
 
-class NumberField extends Field<number> {
+/** A finite number, optionally bounded (see {@linkcode number}). */
+export class NumberField extends Field<number> {
   declare readonly options: NumberOptions;
   allowed(): string {
     const { min, max, exclusiveMin } = this.options;
@@ -177,7 +180,8 @@ export interface StringOptions extends FieldOptions<string> {
   maxLength?: number;
 }
 
-class StringField extends Field<string> {
+/** A string, optionally matching a pattern and bounded in length (see {@linkcode string}). */
+export class StringField extends Field<string> {
   declare readonly options: StringOptions;
   allowed(): string {
     const { patternDoc, maxLength } = this.options;
@@ -194,7 +198,8 @@ class StringField extends Field<string> {
   }
 }
 
-class BooleanField extends Field<boolean> {
+/** true or false (see {@linkcode boolean}). */
+export class BooleanField extends Field<boolean> {
   allowed(): string {
     return "true or false";
   }
@@ -204,7 +209,8 @@ class BooleanField extends Field<boolean> {
   }
 }
 
-class ChoiceField<C extends string> extends Field<C> {
+/** One of a fixed set of strings (see {@linkcode choice}). */
+export class ChoiceField<C extends string> extends Field<C> {
   readonly choices: readonly C[];
   constructor(choices: readonly C[], options: FieldOptions<C>) {
     super(options);
@@ -229,7 +235,8 @@ export interface ArrayOptions<T> extends FieldOptions<T[]> {
   maxItems?: number;
 }
 
-class ArrayField<T> extends Field<T[]> {
+/** A list of items of one field (see {@linkcode array}). */
+export class ArrayField<T> extends Field<T[]> {
   declare readonly options: ArrayOptions<T>;
   readonly item: Field<T>;
   constructor(item: Field<T>, options: ArrayOptions<T>) {
@@ -286,7 +293,8 @@ export type Shape = Record<string, Field<unknown>>;
 /** The object type a shape produces; optional fields may be undefined. */
 export type InferShape<S extends Shape> = { [K in keyof S]: Infer<S[K]> };
 
-class ObjectField<S extends Shape> extends Field<InferShape<S>> {
+/** An object with exactly the declared fields (see {@linkcode object}). */
+export class ObjectField<S extends Shape> extends Field<InferShape<S>> {
   readonly shape: S;
   constructor(shape: S, options: FieldOptions<InferShape<S>>) {
     super(options);
@@ -363,7 +371,8 @@ export type InferUnion<Tag extends string, V extends Variants> = {
   [K in keyof V]: { [T in Tag]: K } & Infer<V[K]>;
 }[keyof V];
 
-class UnionField<Tag extends string, V extends Variants> extends Field<InferUnion<Tag, V>> {
+/** Objects told apart by a tag field (see {@linkcode union}). */
+export class UnionField<Tag extends string, V extends Variants> extends Field<InferUnion<Tag, V>> {
   readonly tag: Tag;
   readonly variants: V;
   constructor(tag: Tag, variants: V, options: FieldOptions<InferUnion<Tag, V>>) {
@@ -415,7 +424,8 @@ class UnionField<Tag extends string, V extends Variants> extends Field<InferUnio
   }
 }
 
-class EitherField<A, B> extends Field<A | B> {
+/** A value of one field, or else of another (see {@linkcode either}). */
+export class EitherField<A, B> extends Field<A | B> {
   readonly first: Field<A>;
   readonly second: Field<B>;
   constructor(first: Field<A>, second: Field<B>, options: FieldOptions<A | B>) {
@@ -450,7 +460,8 @@ class EitherField<A, B> extends Field<A | B> {
   }
 }
 
-class OptionalField<T> extends Field<T | undefined> {
+/** A field that may be absent (see {@linkcode optional}). */
+export class OptionalField<T> extends Field<T | undefined> {
   readonly inner: Field<T>;
   constructor(inner: Field<T>) {
     super(inner.options);
@@ -470,7 +481,8 @@ class OptionalField<T> extends Field<T | undefined> {
   }
 }
 
-class RecordField<T> extends Field<Record<string, T>> {
+/** An object with keys from a fixed set and values of one field (see {@linkcode record}). */
+export class RecordField<T> extends Field<Record<string, T>> {
   readonly keys: readonly string[];
   readonly value: Field<T>;
   readonly keyDoc: string;
