@@ -1,5 +1,6 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { createApp } from "../../src/server/app.ts";
+import type { Summary } from "../../src/report/summary.ts";
 import { IDS, makeReports } from "./fixtures.ts";
 
 const dir = makeReports();
@@ -136,6 +137,53 @@ Deno.test("compare returns per-design rows with the baseline first", async () =>
   ok(mean.values[1] > mean.values[0]);
   strictEqual((await get(`/api/compare?ids=${IDS.kernel}`)).status, 400);
   strictEqual((await get(`/api/compare?ids=${IDS.kernel},nope`)).status, 404);
+});
+
+Deno.test("compare measures against the baseline asked for, and names the choices", async () => {
+  const { status, body } = await get(
+    `/api/compare?ids=${IDS.kernel},${IDS.vmm}&baseline=vmx.io-in-vmm`,
+  );
+  strictEqual(status, 200);
+  const comparison = body as {
+    designs: string[];
+    reports: string[];
+    differences: string[][];
+    primitiveDomains: Record<string, string>;
+  };
+  deepStrictEqual(comparison.designs, ["vmx.io-in-vmm", "vmx.io-in-kernel"]);
+  deepStrictEqual(comparison.reports, [IDS.vmm, IDS.kernel]);
+  deepStrictEqual(comparison.differences[0], []);
+  ok(comparison.differences[1].length > 0, "the kernel design differs in its I/O choice");
+  strictEqual(comparison.primitiveDomains.VMEXIT, "kvm");
+  strictEqual(comparison.primitiveDomains.GUEST, "guest");
+  const wrong = await get(`/api/compare?ids=${IDS.kernel},${IDS.vmm}&baseline=tdx.upstream`);
+  strictEqual(wrong.status, 400);
+  ok((wrong.body as { error: string }).error.includes("vmx.io-in-kernel, vmx.io-in-vmm"));
+});
+
+Deno.test("scenario cards group the runs of a scenario with its headline metric", async () => {
+  const { status, body } = await get("/api/scenarios");
+  strictEqual(status, 200);
+  const cards = body as {
+    scenario: string;
+    baseline: string;
+    headline: { metric: string; lowerIsBetter: boolean };
+    runs: { id: string; design: string; value: number | null }[];
+  }[];
+  deepStrictEqual(cards.map((c) => c.scenario), ["fixture"]);
+  const [card] = cards;
+  strictEqual(card.baseline, "vmx.io-in-kernel");
+  // A loop of exits is fixed work: the answer is the time it took.
+  deepStrictEqual(card.headline, {
+    metric: "time to finish the work",
+    unit: "ms",
+    lowerIsBetter: true,
+  });
+  deepStrictEqual(card.runs.map((r) => r.id), [IDS.kernel, IDS.vmm]);
+  const [kernel, vmm] = card.runs.map((r) => r.value!);
+  const summary = (id: string) => get(`/api/reports/${id}`).then((r) => r.body as Summary);
+  strictEqual(kernel, (await summary(IDS.kernel)).run.simulatedMs);
+  ok(vmm > kernel, `userspace I/O takes longer: ${vmm} vs ${kernel}`);
 });
 
 Deno.test("pages, assets and chart.js are served by the app itself", async () => {

@@ -181,7 +181,6 @@ async function render(baseline) {
     table(
       headers(comparison),
       cells(
-        comparison,
         comparison.rows.filter((r) =>
           ["run", "outcomes", "latency", "throughput", "memory"].includes(r.section)
         ),
