@@ -14,13 +14,13 @@ import { renderCalibration } from "../report/calibration_text.ts";
 import { writeFileAtomic } from "../report/write.ts";
 import { resolveProfileRef } from "../scenario/load.ts";
 import { parse, requireFile } from "./args.ts";
-import { type Command, type Io, jsonFlag } from "./command.ts";
+import { type Command, type Io, jsonFlag, progressOf, quietFlag } from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
 
 /** `calibrate` */
 export const calibrate: Command = {
   name: "calibrate",
-  usage: "calibrate [--profile <name|file.json>] [--json]\n" +
+  usage: "calibrate [--profile <name|file.json>] [--json] [--quiet]\n" +
     "       cvmsim calibrate --end-to-end [--markdown | --json] [--only <row,...>] [--quiet]\n" +
     "       cvmsim calibrate --import <vmexit-output.txt> [--base <profile>] [--name <name>] [--out <file.json>]",
   summary: "Show a profile's every cost and source, and reproduce the kvm-unit-tests vmexit " +
@@ -39,7 +39,7 @@ export const calibrate: Command = {
       value: "<row,...>",
       doc: "with --end-to-end: only these rows (ids as in docs/validation.md)",
     },
-    quiet: { type: "boolean", doc: "with --end-to-end: no progress on stderr" },
+    quiet: quietFlag,
     import: {
       type: "string",
       value: "<file>",
@@ -67,7 +67,7 @@ export const calibrate: Command = {
       throw new UsageError(`cvmsim calibrate: unexpected argument ${positionals[0]}`);
     }
     if (values["end-to-end"] === true) return endToEnd(values, io);
-    for (const flag of ["markdown", "only", "quiet"]) {
+    for (const flag of ["markdown", "only"]) {
       if (values[flag] !== undefined) {
         throw new UsageError(`cvmsim calibrate: --${flag} only goes with --end-to-end`);
       }
@@ -112,11 +112,14 @@ function endToEnd(values: Record<string, string | boolean | undefined>, io: Io):
     }
   }
   const started = performance.now();
-  const progress = values.quiet === true
-    ? undefined
-    : (label: string) =>
-      io.err(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${label}`);
-  const results = runValidation(progress, only);
+  const progress = progressOf("calibrate", values, io);
+  const results = runValidation(
+    progress.quiet
+      ? undefined
+      : (label: string) =>
+        progress.say(`[${((performance.now() - started) / 1000).toFixed(1)} s] ${label}`),
+    only,
+  );
   if (values.json === true) {
     io.out(JSON.stringify(
       results.map((r) => ({
@@ -172,7 +175,9 @@ function importProfile(values: Record<string, string | boolean | undefined>, io:
   const text = JSON.stringify(profile, null, 2) + "\n";
   for (const warning of warnings) io.err(`warning: ${warning}`);
   if (parsed.ignored.length > 0) {
-    io.err(`not used (cvmsim does not reproduce them): ${parsed.ignored.join(", ")}`);
+    progressOf("calibrate", values, io).say(
+      `not used (cvmsim does not reproduce them): ${parsed.ignored.join(", ")}`,
+    );
   }
   if (values.out !== undefined) {
     writeFileAtomic(String(values.out), text);

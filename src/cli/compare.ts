@@ -1,5 +1,6 @@
 /**
- * `cvmsim compare`: one scenario under several designs, deltas against the first.
+ * `cvmsim compare`: one scenario under several designs, deltas against the first (or the
+ * baseline), with progress on stderr.
  *
  * @module
  */
@@ -7,7 +8,7 @@
 import { checkWork } from "../scenario/estimate.ts";
 import { DESIGN_NAMES, findDesign } from "../scenario/catalog.ts";
 import { didYouMean } from "../scenario/schema.ts";
-import { compareSummaries, renderComparison } from "../report/compare.ts";
+import { compareSummaries, COMPARISON_TEXT_COLUMNS, renderComparison } from "../report/compare.ts";
 import { parse, parseSeed } from "./args.ts";
 import {
   type Command,
@@ -17,6 +18,8 @@ import {
   limitFlags,
   load,
   outFlag,
+  progressOf,
+  quietFlag,
   REPORTS_DIR,
   seedFlag,
   timelineFlags,
@@ -29,7 +32,7 @@ import { executeAll } from "./execute.ts";
 export const compare: Command = {
   name: "compare",
   usage: "compare <scenario.json | -> [--designs <a,b,...>] [--baseline <design>] [--seed <n>] " +
-    "[--json] [--out <dir>]",
+    "[--wide] [--json] [--out <dir>] [--quiet]",
   summary: "Run one scenario under several designs; one table with deltas against the first " +
     "(or --baseline).",
   flags: {
@@ -44,8 +47,15 @@ export const compare: Command = {
       doc: "measure every delta against this design (added when not among the designs)",
     },
     seed: seedFlag,
+    wide: {
+      type: "boolean",
+      doc:
+        `one column per design, however wide (default: side by side when that fits ${COMPARISON_TEXT_COLUMNS} ` +
+        "columns, else one row per design)",
+    },
     json: jsonFlag,
     out: outFlag,
+    quiet: quietFlag,
     ...timelineFlags,
     ...limitFlags,
   },
@@ -84,14 +94,21 @@ export const compare: Command = {
     const timeline = timelineRequest("compare", values);
     const maxEvents = eventLimit("compare", values);
     checkWork(loaded, maxEvents);
-    const { executed, exitCode } = await executeAll(loaded, outDir, timeline, maxEvents, io);
+    const { executed, exitCode } = await executeAll(
+      loaded,
+      outDir,
+      timeline,
+      maxEvents,
+      io,
+      progressOf("compare", values, io),
+    );
     if (exitCode !== undefined) return exitCode; // cut short: no comparison of partial runs
     const comparison = compareSummaries(executed.map((e) => e.summary));
     if (values.json === true) {
       io.out(JSON.stringify({ ...comparison, reports: executed.map((e) => e.dir) }, null, 2));
     } else {
-      io.out(renderComparison(comparison));
-      io.out(`\nreports: ${executed.map((e) => e.dir).join(", ")}`);
+      io.out(renderComparison(comparison, { wide: values.wide === true }));
+      io.out(`\nreports:\n${executed.map((e) => `  ${e.dir}`).join("\n")}`);
     }
     return EXIT_OK;
   },

@@ -10,7 +10,7 @@ import { type RunInfo, writeReport } from "../report/write.ts";
 import { designSetup, type LoadedScenario } from "../scenario/load.ts";
 import { type Simulation, startSimulation } from "../scenario/run.ts";
 import { EXIT_INTERRUPTED, EXIT_INVALID } from "./errors.ts";
-import type { Io, TimelineRequest } from "./command.ts";
+import type { Io, Progress, TimelineRequest } from "./command.ts";
 
 /** A run done by the CLI. */
 export interface Executed {
@@ -27,7 +27,7 @@ const SLICE_EVENTS = 1 << 19;
 interface Begun {
   loaded: LoadedScenario;
   simulation: Simulation;
-  progress: ReturnType<typeof progressLine>;
+  progress: ReturnType<typeof runProgress>;
   timeline: TimelineRequest | undefined;
   cyclesPerMs: number;
   startedAt: Date;
@@ -38,6 +38,7 @@ function begin(
   loaded: LoadedScenario,
   design: string,
   timeline: TimelineRequest | undefined,
+  progress?: Progress,
 ): Begun {
   const label = `${loaded.scenario.name} / ${design}`;
   const hint = loaded.scenario.timeline;
@@ -46,18 +47,18 @@ function begin(
   }
   const clockGHz = designSetup(loaded, design).scenario.host.clockGHz;
   const cyclesPerMs = clockGHz * 1e6;
-  const progress = progressLine(label, clockGHz);
+  const shown = runProgress(label, clockGHz, progress);
   const startedAt = new Date();
   const started = performance.now();
   const simulation = startSimulation(loaded, design, {
-    onProgress: progress?.update,
+    onProgress: shown?.update,
     timeline: timeline === undefined ? undefined : {
       startCycles: Math.round(timeline.fromMs * cyclesPerMs),
       endCycles: timeline.toMs === Infinity ? Infinity : Math.round(timeline.toMs * cyclesPerMs),
       maxSpans: timeline.maxSpans,
     },
   });
-  return { loaded, simulation, progress, timeline, cyclesPerMs, startedAt, started };
+  return { loaded, simulation, progress: shown, timeline, cyclesPerMs, startedAt, started };
 }
 
 function end(
@@ -108,8 +109,7 @@ function end(
 type Cut = "interrupted" | "event-limit";
 
 /**
- * Runs `design`, showing progress when stderr is a terminal, and writes the report to
- * `outDir` (with a timeline when `timeline` asks for one). A run that reaches `maxEvents`
+ * Runs `design` (showing no progress) and writes the report to `outDir` (with a timeline when `timeline` asks for one). A run that reaches `maxEvents`
  * stops there, and its report is marked partial.
  */
 export function execute(
@@ -136,8 +136,9 @@ export async function executeInterruptible(
   timeline: TimelineRequest | undefined,
   maxEvents: number,
   interrupt: Interrupt,
+  progress?: Progress,
 ): Promise<Executed> {
-  const run = begin(loaded, design, timeline);
+  const run = begin(loaded, design, timeline, progress);
   let cut: Cut | undefined;
   for (;;) {
     const remaining = maxEvents - run.simulation.events;
@@ -157,8 +158,8 @@ export async function executeInterruptible(
 
 /**
  * Runs every design of `loaded` in turn (Ctrl-C stops the current one, writes its report
- * so far and skips the rest). `exitCode` is set when a run was cut short, after saying so
- * on stderr: 130 for Ctrl-C, 1 for the event limit.
+ * so far and skips the rest), telling `progress` as each goes and ends. `exitCode` is set
+ * when a run was cut short, after saying so on stderr: 130 for Ctrl-C, 1 for the event limit.
  */
 export async function executeAll(
   loaded: LoadedScenario,
@@ -166,11 +167,14 @@ export async function executeAll(
   timeline: TimelineRequest | undefined,
   maxEvents: number,
   io: Io,
+  progress: Progress,
 ): Promise<{ executed: Executed[]; exitCode?: number }> {
   const interrupt = new Interrupt().start();
+  const started = performance.now();
+  const designs = loaded.scenario.designs;
   try {
     const executed: Executed[] = [];
-    for (const design of loaded.scenario.designs) {
+    for (const design of designs) {
       const run = await executeInterruptible(
         loaded,
         design,
@@ -178,10 +182,20 @@ export async function executeAll(
         timeline,
         maxEvents,
         interrupt,
+        progress,
       );
       executed.push(run);
       const partial = run.info.partial;
-      if (partial === undefined) continue;
+      if (partial === undefined) {
+        progress.say(
+          `${progress.command}: ${executed.length}/${designs.length} designs, ${
+            seconds(performance.now() - started)
+          } (${loaded.scenario.name} / ${design}: ${
+            run.summary.run.simulatedMs.toFixed(3)
+          } ms simulated in ${seconds(run.info.wallMs)})`,
+        );
+        continue;
+      }
       const at = `after ${run.summary.run.simulatedMs.toFixed(3)} ms simulated and ` +
         `${run.summary.run.events.toLocaleString("en-US")} events`;
       if (partial === "interrupted") {
@@ -228,12 +242,40 @@ export class Interrupt {
   }
 }
 
-/** A one-line progress display on stderr, or undefined when stderr is not a terminal. */
-function progressLine(
+/** Wall time as "12.3 s". */
+function seconds(ms: number): string {
+  return `${(ms / 1000).toFixed(1)} s`;
+}
+
+/** How often a run on a stderr that is not a terminal says how far it is, in wall ms. */
+const PROGRESS_LINE_MS = 10_000;
+
+/**
+ * A run's progress: on a terminal, one line redrawn in place (and cleared at the end);
+ * elsewhere, a line every {@linkcode PROGRESS_LINE_MS}; nothing when quiet or not asked for.
+ */
+function runProgress(
   label: string,
   clockGHz: number,
+  progress: Progress | undefined,
 ): { update: (now: number, limit: number) => void; done: () => void } | undefined {
-  if (!Deno.stderr.isTerminal()) return undefined;
+  if (progress === undefined || progress.quiet) return undefined;
+  const where = (now: number, limit: number) =>
+    `${label}: ${(now / (clockGHz * 1e6)).toFixed(3)} ms simulated (${
+      Math.min(100, (100 * now) / limit).toFixed(0)
+    }% of its stop time)`;
+  if (!progress.live) {
+    let last = performance.now();
+    return {
+      update(now, limit) {
+        const wall = performance.now();
+        if (wall - last < PROGRESS_LINE_MS) return;
+        last = wall;
+        progress.say(`${progress.command}: ${where(now, limit)}`);
+      },
+      done() {},
+    };
+  }
   const encoder = new TextEncoder();
   let last = 0;
   return {
@@ -241,11 +283,7 @@ function progressLine(
       const wall = performance.now();
       if (wall - last < 200) return;
       last = wall;
-      const ms = now / (clockGHz * 1e6);
-      const share = Math.min(100, (100 * now) / limit).toFixed(0);
-      Deno.stderr.writeSync(
-        encoder.encode(`\r${label}: ${ms.toFixed(3)} ms simulated (${share}% of the limit)`),
-      );
+      Deno.stderr.writeSync(encoder.encode(`\r${where(now, limit)}`));
     },
     done() {
       if (last > 0) Deno.stderr.writeSync(encoder.encode("\r\x1b[2K"));

@@ -16,7 +16,7 @@ import { isTraceText, parseTraceText } from "../import/trace_text.ts";
 import { checkScenario, ScenarioError } from "../scenario/load.ts";
 import { writeFileAtomic } from "../report/write.ts";
 import { parse, parseSeed, requireFile } from "./args.ts";
-import type { Command, Io } from "./command.ts";
+import { type Command, progressOf, quietFlag } from "./command.ts";
 import { EXIT_INVALID, EXIT_OK, UsageError } from "./errors.ts";
 import { table } from "../report/format.ts";
 
@@ -26,7 +26,8 @@ const PROBLEMS_SHOWN = 20;
 /** `import` */
 export const importCommand: Command = {
   name: "import",
-  usage: "import <trace.txt> [--out <scenario.json>] [--replay] [--seconds <s>] [--vcpus <n>]",
+  usage: "import <trace.txt> [--out <scenario.json>] [--replay] [--seconds <s>] [--vcpus <n>] " +
+    "[--quiet]",
   summary: "Turn a real guest's exits (perf kvm stat report, trace-cmd report or perf script " +
     "text of the kvm events) into a scenario to run under any platform's designs.",
   flags: {
@@ -52,6 +53,7 @@ export const importCommand: Command = {
     },
     name: { type: "string", value: "<name>", doc: "scenario name (default: from the file name)" },
     seed: { type: "string", value: "<n>", doc: "the scenario's seed (default 1)" },
+    quiet: quietFlag,
   },
   run(args, io) {
     const { values, positionals } = parse("import", args, this.flags);
@@ -97,14 +99,25 @@ export const importCommand: Command = {
     const json = scenarioJson(imported.scenario);
     if (typeof values.out === "string") writeFileAtomic(values.out, json);
     else io.out(json);
-    report(imported, file, typeof values.out === "string" ? values.out : undefined, io);
+    // What was imported: the output with --out, else information on stderr (--quiet: none).
+    const out = typeof values.out === "string" ? values.out : undefined;
+    report(
+      imported,
+      file,
+      out,
+      out === undefined ? progressOf("import", values, io).say : (line) => io.out(line),
+    );
     return EXIT_OK;
   },
 };
 
-/** The import summary: on stderr when the scenario goes to stdout. */
-function report(imported: Imported, file: string, out: string | undefined, io: Io): void {
-  const say = (text: string) => out === undefined ? io.err(text) : io.out(text);
+/** The import summary, to `say` (stdout when the scenario went to a file, else stderr). */
+function report(
+  imported: Imported,
+  file: string,
+  out: string | undefined,
+  say: (text: string) => void,
+): void {
   say(
     `${file}: ${imported.format}, ${imported.isa.toUpperCase()}, ${imported.vcpus} vCPU` +
       `${imported.vcpus === 1 ? "" : "s"}, ${imported.spanMs.toFixed(3)} ms`,

@@ -9,16 +9,16 @@ import { shippedProfile } from "../profiles/mod.ts";
 import { DESIGNS, PLATFORMS, SHIPPED_PROFILES } from "../scenario/catalog.ts";
 import { loadScenario, ScenarioError } from "../scenario/load.ts";
 import { parse } from "./args.ts";
-import { type Command, jsonFlag, scenarioFiles, SCENARIOS_DIR } from "./command.ts";
+import { type Command, jsonFlag, quietFlag, scenarioFiles, SCENARIOS_DIR } from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
-import { firstSentence } from "../report/format.ts";
+import { alignedRows, firstSentence } from "../report/format.ts";
 
 const LIST_TOPICS = ["scenarios", "designs", "profiles"] as const;
 
 /** `list` */
 export const list: Command = {
   name: "list",
-  usage: "list [scenarios|designs|profiles] [--json] [--scenarios <dir>]",
+  usage: "list [scenarios|designs|profiles] [--json] [--scenarios <dir>] [--quiet]",
   summary: "List shipped scenarios, designs and cost profiles.",
   flags: {
     json: jsonFlag,
@@ -27,6 +27,7 @@ export const list: Command = {
       value: "<dir>",
       doc: `scenario directory (default ${SCENARIOS_DIR}/)`,
     },
+    quiet: quietFlag,
   },
   run(args, io) {
     const { values, positionals } = parse("list", args, this.flags);
@@ -101,17 +102,26 @@ export const list: Command = {
     }
     if (wanted("designs")) {
       io.out("Designs");
-      for (const d of designs) {
-        const splits = d.splits.length > 0 ? ` [${d.splits.join(", ")}]` : "";
-        io.out(`  ${d.name.padEnd(24)} ${d.summary}${splits}`);
-      }
+      io.out(indent(alignedRows(
+        designs.map((d) => [
+          d.name,
+          `${d.summary}${d.splits.length > 0 ? ` [${d.splits.join(", ")}]` : ""}`,
+        ]),
+        ["left", "left"],
+      )));
     }
     if (wanted("profiles")) {
       io.out("Profiles");
-      for (const p of profiles) {
-        io.out(`  ${p.name.padEnd(24)} ${p.clockGHz} GHz  ${p.description}`);
-      }
+      io.out(indent(alignedRows(
+        profiles.map((p) => [p.name, `${p.clockGHz} GHz`, p.description]),
+        ["left", "right", "left"],
+      )));
     }
     return EXIT_OK;
   },
 };
+
+/** Every line of `text` indented two spaces, as the lists under a topic's title. */
+function indent(text: string): string {
+  return text.split("\n").map((line) => `  ${line}`).join("\n");
+}

@@ -13,6 +13,7 @@ import { CVMSIM_VERSION } from "../report/summary.ts";
 import { loadScenario, ScenarioError } from "../scenario/load.ts";
 import { checkWork, DEFAULT_MAX_EVENTS, estimateWork } from "../scenario/estimate.ts";
 import type { ProduceReply, ProduceRequest } from "./producer_worker.ts";
+import { tableLayout } from "../report/format.ts";
 
 /** One report to make. */
 export interface Job {
@@ -44,8 +45,10 @@ export interface ProducerOptions {
   files: string[];
   reportsDir: string;
   jobs: number;
-  /** One line per event worth telling (a report made, a scenario rejected). */
+  /** Progress: a table of the reports as they are made, one row each (nothing with --quiet). */
   log: (line: string) => void;
+  /** A scenario rejected or a report that failed (printed even with --quiet). */
+  problem: (line: string) => void;
   /** Runs after the reports (the sweep studies); its lines go to `log`. */
   after?: () => Promise<void>;
 }
@@ -137,7 +140,7 @@ export class ReportProducer {
         checkWork(loaded, DEFAULT_MAX_EVENTS);
       } catch (error) {
         if (!(error instanceof ScenarioError)) throw error;
-        this.#options.log(error.message);
+        this.#options.problem(error.message);
         continue;
       }
       const text = await textHash(Deno.readTextFileSync(file));
@@ -174,6 +177,13 @@ export class ReportProducer {
 
   async #run(todo: Job[]): Promise<void> {
     const status = this.#status;
+    // One row per report as it lands, in columns wide enough for every name to come.
+    const layout = tableLayout(
+      ["report", "scenario", "design", "wall"],
+      todo.map((job) => [`${status.total}/${status.total}`, job.scenario, job.design, "999.9 s"]),
+      ["right", "left", "left", "right"],
+    );
+    if (todo.length > 0) this.#options.log(layout.header);
     let next = 0;
     const spawn = () =>
       new Worker(new URL("./producer_worker.ts", import.meta.url).href, { type: "module" });
@@ -205,14 +215,13 @@ export class ReportProducer {
           });
           status.running.splice(status.running.indexOf(job.id), 1);
           status.done++;
-          if (reply.ok) {
-            this.#options.log(
-              `[${status.done}/${status.total}] ${job.scenario} / ${job.design} ` +
-                `(${(reply.wallMs / 1000).toFixed(1)} s)`,
-            );
-          } else {
+          const wall = reply.ok ? `${(reply.wallMs / 1000).toFixed(1)} s` : "failed";
+          this.#options.log(
+            layout.row([`${status.done}/${status.total}`, job.scenario, job.design, wall]),
+          );
+          if (!reply.ok) {
             status.failed.push({ id: job.id, error: reply.error });
-            this.#options.log(`[${status.done}/${status.total}] ${job.id} failed: ${reply.error}`);
+            this.#options.problem(`cvmsim start: ${job.id} failed: ${reply.error}`);
           }
         }
       } finally {

@@ -14,6 +14,8 @@ import {
   limitFlags,
   load,
   outFlag,
+  progressOf,
+  quietFlag,
   REPORTS_DIR,
   seedFlag,
   timelineFlags,
@@ -25,13 +27,14 @@ import { executeAll } from "./execute.ts";
 /** `run` */
 export const run: Command = {
   name: "run",
-  usage: "run <scenario.json | -> [--design <name>] [--seed <n>] [--json] [--out <dir>]",
+  usage: "run <scenario.json | -> [--design <name>] [--seed <n>] [--json] [--out <dir>] [--quiet]",
   summary: "Run a scenario under each of its designs (or one) and report where the time went.",
   flags: {
     design: { type: "string", value: "<name>", doc: "run only this design" },
     seed: seedFlag,
     json: jsonFlag,
     out: outFlag,
+    quiet: quietFlag,
     ...timelineFlags,
     ...limitFlags,
   },
@@ -52,6 +55,7 @@ export const run: Command = {
       timeline,
       maxEvents,
       io,
+      progressOf("run", values, io),
     );
     const summaries = runs.map((executed) => {
       if (values.json !== true) {

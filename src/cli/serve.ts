@@ -13,6 +13,8 @@ import {
   type Command,
   type Io,
   outFlag,
+  progressOf,
+  quietFlag,
   REPORTS_DIR,
   scenarioFiles,
   SCENARIOS_DIR,
@@ -83,11 +85,12 @@ async function listen(
 /** `serve` */
 export const serveCommand: Command = {
   name: "serve",
-  usage: "serve [--reports <dir>] [--host <address>] [--port <n>]",
+  usage: "serve [--reports <dir>] [--host <address>] [--port <n>] [--quiet]",
   summary: "Serve the dashboard (reports, timelines, comparisons) on 127.0.0.1.",
   flags: {
     reports: { type: "string", value: "<dir>", doc: `reports to serve (default ${REPORTS_DIR}/)` },
     ...serveFlags,
+    quiet: quietFlag,
   },
   run(args, io) {
     const { values, positionals } = parse("serve", args, this.flags);
@@ -111,6 +114,7 @@ export const startCommand: Command = {
     scenarios: suite.flags.scenarios,
     out: outFlag,
     ...serveFlags,
+    quiet: quietFlag,
   },
   async run(args, io) {
     const { values, positionals } = parse("start", args, this.flags);
@@ -122,18 +126,20 @@ export const startCommand: Command = {
     const files = scenarioFiles(dir);
     if (files.length === 0) throw new UsageError(`cvmsim start: no scenario files in ${dir}/`);
     Deno.mkdirSync(reportsDir, { recursive: true });
+    const progress = progressOf("start", values, io);
     const producer = new ReportProducer({
       files,
       reportsDir,
       jobs: navigator.hardwareConcurrency ?? 1,
-      log: (line) => io.err(line),
-      after: () => runStudies(files, reportsDir, io),
+      log: progress.say,
+      problem: (line) => io.err(line),
+      after: () => runStudies(files, reportsDir, progress.say),
     });
     const server = startServer("start", values, reportsDir, io, () => producer.status());
     await producer.start(ROOT);
     producer.finished.then(() => {
       const status = producer.status();
-      io.err(
+      progress.say(
         `all ${status.total} reports ready (${status.reused} reused${
           status.failed.length > 0 ? `, ${status.failed.length} failed` : ""
         })`,

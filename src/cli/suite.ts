@@ -11,9 +11,10 @@ import { parse } from "./args.ts";
 import {
   type Command,
   eventLimit,
-  type Io,
   limitFlags,
   outFlag,
+  progressOf,
+  quietFlag,
   REPORTS_DIR,
   scenarioFiles,
   SCENARIOS_DIR,
@@ -25,10 +26,18 @@ import { executeAll } from "./execute.ts";
 import { readSpec } from "./sweep.ts";
 import { sweepFile, sweepIdentity, writeSweep } from "../sweep/report.ts";
 import { runSweep } from "../sweep/run.ts";
+import { decimal, integer, table } from "../report/format.ts";
 import { sweepPoints } from "../sweep/spec.ts";
 
-/** Runs the sweep study of every file in `files` that has one, writing the sweep reports. */
-export async function runStudies(files: string[], outDir: string, io: Io): Promise<void> {
+/**
+ * Runs the sweep study of every file in `files` that has one, writing the sweep reports, and
+ * tells `say` of each as it ends.
+ */
+export async function runStudies(
+  files: string[],
+  outDir: string,
+  say: (line: string) => void,
+): Promise<void> {
   for (const file of files.filter(hasStudy)) {
     const spec = readSpec(file, [], undefined, {});
     const total = sweepPoints(spec).length;
@@ -36,7 +45,7 @@ export async function runStudies(files: string[], outDir: string, io: Io): Promi
     const results = await runSweep(spec, { jobs: navigator.hardwareConcurrency ?? 1 });
     const study = sweepFile(sweepIdentity(spec, total), results, undefined, spec.crossover);
     const dir = writeSweep(outDir, study);
-    io.out(
+    say(
       `  study ${spec.scenario.name}: ${total} points in ${
         (performance.now() - started).toFixed(0)
       } ms wall -> ${dir}`,
@@ -53,7 +62,7 @@ function hasStudy(file: string): boolean {
 /** `suite` */
 export const suite: Command = {
   name: "suite",
-  usage: "suite [--scenarios <dir>] [--out <dir>]",
+  usage: "suite [--scenarios <dir>] [--out <dir>] [--quiet]",
   summary: "Run every shipped scenario under each of its designs and write the reports.",
   flags: {
     scenarios: {
@@ -62,6 +71,7 @@ export const suite: Command = {
       doc: `scenario directory (default ${SCENARIOS_DIR}/)`,
     },
     out: outFlag,
+    quiet: quietFlag,
     ...timelineFlags,
     ...limitFlags,
   },
@@ -91,29 +101,40 @@ export const suite: Command = {
         invalid++;
       }
     }
-    const rows: string[] = [];
-    let reports = 0;
+    const progress = progressOf("suite", values, io);
+    const rows: string[][] = [];
+    const print = () =>
+      io.out(table(
+        ["scenario", "design", "simulated ms", "exits", "wall ms"],
+        rows,
+        ["left", "left", "right", "right", "right"],
+      ));
     for (const scenario of loaded) {
-      const { executed, exitCode } = await executeAll(scenario, outDir, timeline, maxEvents, io);
+      const { executed, exitCode } = await executeAll(
+        scenario,
+        outDir,
+        timeline,
+        maxEvents,
+        io,
+        progress,
+      );
       for (const { summary, info } of executed) {
-        const design = summary.design.name;
-        reports++;
-        rows.push(
-          `  ${summary.scenario.name.padEnd(28)} ${design.padEnd(24)} ` +
-            `${summary.run.simulatedMs.toFixed(3).padStart(12)} ms simulated  ` +
-            `${String(summary.totals.exits).padStart(10)} exits  ${
-              info.wallMs.toFixed(0).padStart(6)
-            } ms wall`,
-        );
+        rows.push([
+          summary.scenario.name,
+          summary.design.name,
+          decimal(summary.run.simulatedMs, 3),
+          integer(summary.totals.exits),
+          integer(info.wallMs),
+        ]);
       }
       if (exitCode !== undefined) {
-        io.out(rows.join("\n"));
+        print();
         return exitCode;
       }
     }
-    io.out(rows.join("\n"));
-    io.out(`\n${reports} reports written to ${outDir}/`);
-    await runStudies(valid, outDir, io);
+    print();
+    io.out(`\n${rows.length} reports written to ${outDir}/`);
+    await runStudies(valid, outDir, (line) => io.out(line));
     return invalid > 0 ? EXIT_INVALID : EXIT_OK;
   },
 };

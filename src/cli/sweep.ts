@@ -28,7 +28,15 @@ import { DESIGN_NAMES } from "../scenario/catalog.ts";
 import { ScenarioError } from "../scenario/load.ts";
 import { didYouMean } from "../scenario/schema.ts";
 import { parse, requireFile } from "./args.ts";
-import { type Command, designList, jsonFlag, outFlag, REPORTS_DIR } from "./command.ts";
+import {
+  type Command,
+  designList,
+  jsonFlag,
+  outFlag,
+  progressOf,
+  quietFlag,
+  REPORTS_DIR,
+} from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
 
 /** Default workers: one per core. */
@@ -64,7 +72,7 @@ function parseShard(text: string): Shard {
 export const sweep: Command = {
   name: "sweep",
   usage: "sweep <scenario.json> --param <path=values> [--param ...] [--designs <a,b>] " +
-    "[--reps <n>] [--jobs <n>] [--shard <i/n>] [--out <dir>] [--json]",
+    "[--reps <n>] [--jobs <n>] [--shard <i/n>] [--out <dir>] [--json] [--quiet]",
   summary: "Run a scenario over a grid of parameter values and designs (in parallel workers).",
   flags: {
     param: {
@@ -95,7 +103,7 @@ export const sweep: Command = {
     },
     out: outFlag,
     json: jsonFlag,
-    quiet: { type: "boolean", doc: "no progress on stderr" },
+    quiet: quietFlag,
   },
   async run(args, io) {
     const { values, positionals, lists } = parse("sweep", args, this.flags);
@@ -109,6 +117,7 @@ export const sweep: Command = {
       : positiveInt("sweep", "jobs", String(values.jobs), 256);
     const shard = values.shard === undefined ? undefined : parseShard(String(values.shard));
     const total = sweepPoints(spec).length;
+    const progress = progressOf("sweep", values, io);
     let lastShown = -1;
     const started = performance.now();
     let results;
@@ -116,12 +125,12 @@ export const sweep: Command = {
       results = await runSweep(spec, {
         jobs,
         shard,
-        onProgress: values.quiet === true ? undefined : (done, count) => {
+        onProgress: progress.quiet ? undefined : (done, count) => {
           const percent = Math.floor((10 * done) / count) * 10; // every 10%
           if (percent === lastShown && done !== count) return;
           lastShown = percent;
           const seconds = ((performance.now() - started) / 1000).toFixed(1);
-          io.err(`sweep: ${done}/${count} points (${percent}%), ${seconds} s`);
+          progress.say(`sweep: ${done}/${count} points (${percent}%), ${seconds} s`);
         },
       });
     } catch (error) {
@@ -215,9 +224,9 @@ export function readSpec(
 /** `merge` */
 export const merge: Command = {
   name: "merge",
-  usage: "merge <shard.json> [<shard.json> ...] [--out <dir>] [--json]",
+  usage: "merge <shard.json> [<shard.json> ...] [--out <dir>] [--json] [--quiet]",
   summary: "Combine the shard files of one sweep (from `sweep --shard i/n`) into its report.",
-  flags: { out: outFlag, json: jsonFlag },
+  flags: { out: outFlag, json: jsonFlag, quiet: quietFlag },
   run(args, io) {
     const { values, positionals } = parse("merge", args, this.flags);
     if (positionals.length === 0) {

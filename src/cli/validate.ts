@@ -6,15 +6,15 @@
 
 import { ScenarioError } from "../scenario/load.ts";
 import { parse, requireFile } from "./args.ts";
-import { type Command, jsonFlag, load, STDIN } from "./command.ts";
+import { type Command, jsonFlag, load, quietFlag, STDIN } from "./command.ts";
 import { EXIT_INVALID, EXIT_OK, UsageError } from "./errors.ts";
 
 /** `validate` */
 export const validate: Command = {
   name: "validate",
-  usage: "validate <scenario.json | ->... [--json]",
+  usage: "validate <scenario.json | ->... [--json] [--quiet]",
   summary: "Check scenario files; list every problem with its JSON path.",
-  flags: { json: jsonFlag },
+  flags: { json: jsonFlag, quiet: quietFlag },
   run(args, io) {
     const { values, positionals } = parse("validate", args, this.flags);
     if (positionals.length === 0) throw new UsageError("cvmsim validate: missing scenario files");

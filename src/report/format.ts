@@ -7,19 +7,55 @@
 /** Column alignment. */
 export type Align = "left" | "right";
 
-/** Renders rows as an aligned table with a header row and a rule under it. */
-export function table(headers: string[], rows: string[][], align?: Align[]): string {
-  const widths = headers.map((header, c) =>
-    Math.max(header.length, ...rows.map((row) => (row[c] ?? "").length))
+/** Column widths and alignment of a table, to print its rows all at once or one at a time. */
+export interface TableLayout {
+  /** The header row and the rule under it. */
+  header: string;
+  /** One row in the table's columns (a cell wider than its column pushes the rest right). */
+  row(cells: string[]): string;
+}
+
+/**
+ * The layout of a table with these headers whose columns fit `rows`: the first column is
+ * left-aligned and the others right-aligned unless `align` says otherwise. Pass every row
+ * known beforehand (or rows of the widest values expected) to print rows as they come.
+ *
+ * @example
+ * ```ts
+ * const layout = tableLayout(["design", "wall"], [["vmx.io-in-kernel", "999.9 s"]]);
+ * console.log(layout.header);
+ * console.log(layout.row(["vmx.io-in-vmm", "1.2 s"]));
+ * ```
+ */
+export function tableLayout(headers: string[], rows: string[][], align?: Align[]): TableLayout {
+  const count = Math.max(headers.length, ...rows.map((row) => row.length));
+  const widths = Array.from(
+    { length: count },
+    (_, c) => Math.max((headers[c] ?? "").length, ...rows.map((row) => (row[c] ?? "").length)),
   );
   const alignOf = (c: number): Align => align?.[c] ?? (c === 0 ? "left" : "right");
-  const line = (cells: string[]) =>
+  const row = (cells: string[]) =>
     cells.map((cell, c) =>
-      alignOf(c) === "left" ? cell.padEnd(widths[c]) : cell.padStart(widths[c])
+      alignOf(c) === "left" ? cell.padEnd(widths[c] ?? 0) : cell.padStart(widths[c] ?? 0)
     ).join("  ").trimEnd();
-  return [line(headers), widths.map((w) => "-".repeat(w)).join("  "), ...rows.map(line)].join(
-    "\n",
-  );
+  return { header: `${row(headers)}\n${widths.map((w) => "-".repeat(w)).join("  ")}`, row };
+}
+
+/** Renders rows as an aligned table with a header row and a rule under it. */
+export function table(headers: string[], rows: string[][], align?: Align[]): string {
+  const layout = tableLayout(headers, rows, align);
+  return [layout.header, ...rows.map(layout.row)].join("\n");
+}
+
+/** Rows in aligned columns with no header (a list rather than a table), as {@linkcode table}. */
+export function alignedRows(rows: string[][], align?: Align[]): string {
+  const layout = tableLayout([], rows, align);
+  return rows.map(layout.row).join("\n");
+}
+
+/** Columns of the widest line of `text` (each UTF-16 unit one column, as in our tables). */
+export function textWidth(text: string): number {
+  return Math.max(0, ...text.split("\n").map((line) => line.length));
 }
 
 /** An integer with thin grouping: 1234567 → "1,234,567". */
