@@ -7,6 +7,9 @@
  *   slices on pCPU and lock threads, named after the holder.
  * - Exits are thread-scoped instants; queue lengths are counters; interrupts and kicks are
  *   flow arrows from the sender's slice to the receiver's.
+ * - Outcomes (SIGBUS, a guest terminated, service lost, a host panic) are instants scoped
+ *   to what they hit: the thread ("s":"t"), the VM's process ("s":"p") or everything
+ *   ("s":"g"), category "outcome", with the subject and cause in args.
  * - Timestamps are microseconds with nanosecond decimals. Each boundary is rounded to a
  *   whole nanosecond once, so nested slices stay nested after rounding.
  *
@@ -41,6 +44,7 @@ export function* chromeTraceChunks(data: TimelineData, chunkEvents = 2000): Gene
       clockGHz: ghz,
       simulatedCycles: meta.simulatedCycles,
       truncatedAtCycles: meta.truncatedAtCycles,
+      outcomes: meta.outcomes.length,
     }) + ',"traceEvents":[\n';
   // Names of processes and threads, and their order.
   for (const [i, group] of groups.entries()) {
@@ -125,6 +129,21 @@ export function* chromeTraceChunks(data: TimelineData, chunkEvents = 2000): Gene
       pid: pidOf(lane),
       tid: tidOf(lane),
       ts: us(ns(instants.time[i])),
+    });
+  }
+  for (const outcome of meta.outcomes) {
+    const scope = outcome.lane !== null
+      ? { s: "t", pid: pidOf(outcome.lane), tid: tidOf(outcome.lane) }
+      : outcome.group !== null
+      ? { s: "p", pid: groups.indexOf(outcome.group) + 1 }
+      : { s: "g", pid: hostPid };
+    yield* emit({
+      ph: "i",
+      ...scope,
+      name: `${outcome.label}: ${outcome.subject}`,
+      cat: "outcome",
+      ts: us(ns(outcome.timeCycles)),
+      args: { kind: outcome.kind, subject: outcome.subject, cause: outcome.cause },
     });
   }
   for (let i = 0; i < meta.counts.samples; i++) {

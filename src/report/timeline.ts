@@ -8,10 +8,14 @@
  * - occupancy spans: which thread held a pCPU or a lock, on the pCPU's or lock's lane;
  * - instants: exits (with their reason) and other point events;
  * - counters: run-queue and lock-queue lengths as they change;
- * - flows: causal links, such as an IPI or a kick from one vCPU to another.
+ * - flows: causal links, such as an IPI or a kick from one vCPU to another;
+ * - outcomes: what a failure did (a process killed by SIGBUS, a guest terminated, service
+ *   lost), on the lane of the thread it hit, or on every lane of the VM, or the whole host.
  *
  * Memory stays bounded: only a window of simulated time is recorded, and recording stops
- * (and says so) once `maxSpans` spans are held. Columns are typed arrays, so a million
+ * (and says so) once `maxSpans` spans are held. Outcomes are the exception: they are few
+ * (a failure ends what it hits) and what a reader looks for, so every one is kept, even
+ * outside the window or after the cut. Columns are typed arrays, so a million
  * spans take about 24 MB. When recording is off no Timeline exists and the hot path pays
  * one `undefined` check per step.
  *
@@ -40,6 +44,35 @@ export interface TimelineOptions {
   /** Stop recording once this many spans (steps, operations, occupancy) are held. */
   maxSpans: number;
 }
+
+/**
+ * A failure's effect, placed on the timeline: on the lane named after its subject (a
+ * thread: `sigbus`), else on every lane of the group named after it (a VM:
+ * `guest-terminated`, `service-lost`), else (and always for `host-panic`) on everything.
+ */
+export interface TimelineOutcome {
+  timeCycles: number;
+  /** An OutcomeKind of the recorder (`sigbus`, `guest-terminated`, ...). */
+  kind: string;
+  /** The kind as a reader names it ("SIGBUS", "guest terminated"). */
+  label: string;
+  subject: string;
+  cause: string;
+  /** The subject's lane, or null when the subject is not a thread. */
+  lane: number | null;
+  /** The subject's lane group (a VM), or null when it is the whole host. */
+  group: string | null;
+}
+
+/** How a reader names each outcome kind (the kind itself when not listed). */
+export const OUTCOME_LABELS: Record<string, string> = {
+  "sigbus": "SIGBUS",
+  "host-panic": "host panic",
+  "guest-vc": "#VC",
+  "guest-terminated": "guest terminated",
+  "service-lost": "service lost",
+  "service-restored": "service restored",
+};
 
 /** Kinds of instant events. */
 export const INSTANT_EXIT = 0;
@@ -107,6 +140,8 @@ export class Timeline {
   readonly counters: string[] = [];
   /** Flow kind names by id. */
   readonly flowKinds: string[] = [...FLOW_KIND_NAMES];
+  /** Failures' effects, in the order they were recorded (all of them; see the module doc). */
+  readonly outcomes: TimelineOutcome[] = [];
   /** Set once recording stopped because maxSpans was reached (the time it stopped). */
   truncatedAtCycles: number | undefined;
 
@@ -191,6 +226,29 @@ export class Timeline {
     c[1][row] = kind;
     c[2][row] = detail;
     c[3][row] = time;
+  }
+
+  /**
+   * Records what a failure did at `time` to `subject` (a thread's, a VM's or the host's
+   * name; see {@linkcode TimelineOutcome} for where it goes). Call after the lanes exist.
+   */
+  outcome(time: number, kind: string, subject: string, cause: string): void {
+    // A host panic takes everything with it, whatever lane group is called "host".
+    const lane = kind === "host-panic" ? -1 : this.lanes.findIndex((l) => l.name === subject);
+    const group = lane >= 0
+      ? this.lanes[lane].group
+      : kind !== "host-panic" && this.lanes.some((l) => l.group === subject)
+      ? subject
+      : null;
+    this.outcomes.push({
+      timeCycles: time,
+      kind,
+      label: OUTCOME_LABELS[kind] ?? kind,
+      subject,
+      cause,
+      lane: lane >= 0 ? lane : null,
+      group,
+    });
   }
 
   /** Records a counter's new value. */

@@ -6,16 +6,21 @@
  * Layout: "CVTL" · u32 version · u32 header length · header JSON · padding to 8 ·
  * columns in the order of {@linkcode TABLES}.
  *
+ * Version 2 added `outcomes` (what failures did, with time and lane) and `laneSpans` to the
+ * header; version 1 files still read, with no outcomes and the lane counts worked out.
+ *
  * @module
  */
 
 import { EXIT_REASON_NAMES } from "../host/exit_reasons.ts";
 import { OPERATION_NAMES } from "../host/operations.ts";
 import { PRIMITIVE_NAMES, PRIMITIVE_SPECS } from "../host/primitives.ts";
-import type { Lane, Timeline } from "./timeline.ts";
+import type { Lane, Timeline, TimelineOutcome } from "./timeline.ts";
 
 const MAGIC = "CVTL";
-const VERSION = 1;
+const VERSION = 2;
+/** Versions {@linkcode decodeTimeline} reads. */
+const READABLE = [1, 2];
 
 /** Tables and their columns, in file order. */
 export const TABLES = {
@@ -46,6 +51,10 @@ export interface TimelineMeta {
   truncatedAtCycles: number | null;
   maxSpans: number;
   lanes: Lane[];
+  /** Spans (steps, operations, occupancy) recorded per lane: 0 for a lane with none. */
+  laneSpans: number[];
+  /** What failures did, in time order (kept whatever the window and the span limit). */
+  outcomes: TimelineOutcome[];
   counters: string[];
   flowKinds: string[];
   primitives: { name: string; domain: string }[];
@@ -93,6 +102,13 @@ export function encodeTimeline(
     truncatedAtCycles: timeline.truncatedAtCycles ?? null,
     maxSpans: timeline.options.maxSpans,
     lanes: timeline.lanes,
+    laneSpans: spansPerLane(
+      timeline.lanes.length,
+      [timeline.steps, timeline.operations, timeline.occupancy].map((t) =>
+        t.column(0) as Int32Array
+      ),
+    ),
+    outcomes: [...timeline.outcomes].sort((a, b) => a.timeCycles - b.timeCycles),
     counters: timeline.counters,
     flowKinds: timeline.flowKinds,
     primitives: PRIMITIVE_NAMES.map((name, id) => ({ name, domain: PRIMITIVE_SPECS[id].domain })),
@@ -129,7 +145,12 @@ export function decodeTimeline(bytes: Uint8Array): TimelineData {
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(4, true);
-  if (version !== VERSION) throw new Error(`timeline file version ${version}, expected ${VERSION}`);
+  if (!READABLE.includes(version)) {
+    throw new Error(
+      `timeline file version ${version}, this cvmsim reads ${READABLE.join(" and ")}: ` +
+        "rerun the scenario to remake it",
+    );
+  }
   const headerLength = view.getUint32(8, true);
   const meta = JSON.parse(
     new TextDecoder().decode(bytes.subarray(12, 12 + headerLength)),
@@ -150,7 +171,21 @@ export function decodeTimeline(bytes: Uint8Array): TimelineData {
       offset = align8(offset + count * size);
     }
   }
+  if (version === 1) {
+    meta.outcomes = [];
+    meta.laneSpans = spansPerLane(
+      meta.lanes.length,
+      [data.steps.lane, data.operations.lane, data.occupancy.lane] as Int32Array[],
+    );
+  }
   return { meta, ...data } as unknown as TimelineData;
+}
+
+/** Rows per lane over some tables' lane columns. */
+function spansPerLane(laneCount: number, laneColumns: Int32Array[]): number[] {
+  const counts = new Array<number>(laneCount).fill(0);
+  for (const column of laneColumns) for (const lane of column) counts[lane]++;
+  return counts;
 }
 
 function align8(n: number): number {

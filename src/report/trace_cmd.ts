@@ -4,6 +4,7 @@
  * events), so that `import` can read back what cvmsim simulated, and tools made for real
  * traces can read cvmsim's. Per vCPU lane: an exit at each exit instant, its entry at the
  * first guest step after it, its details from the operation and the steps in between.
+ * Outcomes (SIGBUS, a guest terminated) have no kvm event; they are header comments.
  *
  * @module
  */
@@ -138,6 +139,13 @@ export function traceCmdText(data: TimelineData, isa: "vmx" | "svm"): string {
     header.push(
       `# the timeline stopped at cycle ${meta.truncatedAtCycles} (its span limit): raise ` +
         "--timeline-spans for the whole run",
+    );
+  }
+  // What failures did has no kvm event: comments, which trace-cmd's readers and `import` skip.
+  for (const outcome of meta.outcomes) {
+    header.push(
+      `# outcome at ${(outcome.timeCycles * nsPerCycle / 1e9).toFixed(9)}: ${outcome.label} ` +
+        `${outcome.subject} (${outcome.cause})`,
     );
   }
   return [...header, ...events.map((e) => e.text)].join("\n") + "\n";

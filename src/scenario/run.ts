@@ -344,6 +344,7 @@ export function startSimulation(
       for (const thread of all) thread.finalize(endCycles);
       pool.finishRecording(endCycles);
       for (const close of closeHolds) close(endCycles);
+      for (const o of recorder.outcomes) timeline?.outcome(o.atCycles, o.kind, o.subject, o.cause);
       const summary = buildSummary({
         scenario,
         design,
