@@ -1,11 +1,21 @@
 // The timeline view: one lane per thread, pCPU and lock, drawn on a canvas from windowed
 // queries; when a window holds too many spans the server sends per-pixel domain shares.
-import { DOMAIN_COLORS, fmt, getJSON } from "./common.js";
+// Lanes with no span in the whole recording are collapsed (a toggle shows them), so the
+// busy lanes keep the height; what failures did (SIGBUS, a guest terminated) is marked
+// with a vertical line at its time, labelled above the lanes.
+import { DOMAIN_COLORS, el, fmt, getJSON } from "./common.js";
 
 const LABEL_WIDTH = 190;
 const LANE_HEIGHT = 18;
 const AXIS_HEIGHT = 22;
+/** Room above the axis for outcome labels, when the run has outcomes. */
+const MARK_HEIGHT = 14;
+/** The row that says how many empty lanes are hidden. */
+const COLLAPSED_HEIGHT = 12;
 const MIN_SPAN_CYCLES = 64;
+const OUTCOME_COLOR = "#e6007e"; // magenta: no domain or holder has it
+/** Pixels either side of an outcome's line that hover shows it. */
+const MARK_SLACK = 4;
 const HOLDER_COLORS = [
   "#4e79a7",
   "#f28e2b",
@@ -36,8 +46,105 @@ export class TimelineView {
     this.sequence = 0;
     this.timer = 0;
     this.domainOfPrim = meta.primitives.map((p) => p.domain);
+    // Old (version 1) timelines had neither: every lane counts as busy, no outcomes.
+    this.outcomes = meta.outcomes ?? [];
+    const spans = meta.laneSpans ?? meta.lanes.map(() => 1);
+    const marked = new Set(this.outcomes.map((o) => o.lane));
+    this.emptyLanes = meta.lanes.map((_, i) => i).filter((i) => spans[i] === 0 && !marked.has(i));
+    this.showEmpty = false;
+    this.#layout();
+    this.#controls();
     this.#listen();
     new ResizeObserver(() => this.draw()).observe(canvas);
+  }
+
+  /** Which lanes get a row, top to bottom, and each lane's row (-1: collapsed). */
+  #layout() {
+    const empty = new Set(this.showEmpty ? [] : this.emptyLanes);
+    this.rows = this.meta.lanes.map((_, i) => i).filter((i) => !empty.has(i));
+    this.rowOf = new Int32Array(this.meta.lanes.length).fill(-1);
+    this.rows.forEach((lane, row) => (this.rowOf[lane] = row));
+    this.top = AXIS_HEIGHT + (this.outcomes.length > 0 ? MARK_HEIGHT : 0);
+  }
+
+  /** The empty-lanes toggle, the coverage note and the outcome list, next to the canvas. */
+  #controls() {
+    const { meta } = this;
+    const wrap = this.canvas.parentElement;
+    const notes = el("div", { id: "timeline-notes" });
+    wrap.before(notes);
+    if (this.emptyLanes.length > 0) {
+      const count = this.emptyLanes.length;
+      const button = el("button", {
+        type: "button",
+        id: "timeline-empty-lanes",
+        "aria-pressed": "false",
+        title: "Lanes with no span in the whole recording (nothing ran or held them)",
+      });
+      const label =
+        () => (button.textContent = `${this.showEmpty ? "Hide" : "Show"} ${count} empty lane${
+          count === 1 ? "" : "s"
+        }`);
+      label();
+      button.addEventListener("click", () => {
+        this.showEmpty = !this.showEmpty;
+        button.setAttribute("aria-pressed", String(this.showEmpty));
+        label();
+        this.#layout();
+        this.data = null; // the next window asks for the lanes now shown
+        this.#schedule();
+      });
+      this.status.before(button);
+    }
+    // Say plainly when the timeline holds only part of the run, and what records more.
+    const recordedStart = meta.window.startCycles;
+    const recordedEnd = meta.truncatedAtCycles ?? meta.window.endCycles;
+    const share = (recordedEnd - recordedStart) / Math.max(1, meta.simulatedCycles);
+    if (share < 0.999) {
+      const covers = `This timeline covers ${this.#time(recordedStart)} to ${
+        this.#time(recordedEnd)
+      } of the run's ${this.#time(meta.simulatedCycles)} (${fmt.dec(100 * share, 1)}%)`;
+      // Spans grow about linearly with simulated time: what would hold the whole run.
+      const needed = Math.min(50_000_000, roundUp(meta.maxSpans / Math.max(share, 1e-6)));
+      const why = meta.truncatedAtCycles !== null
+        ? `: recording stopped at its span limit of ${fmt.int(meta.maxSpans)} spans. ` +
+          `About ${fmt.int(needed)} would hold the whole run: ` +
+          `deno task sim run <scenario> --timeline-spans ${needed}, or ` +
+          `deno task start --timeline-spans ${needed} for every shipped report ` +
+          "(--timeline-window from:to records another stretch)."
+        : ": that is the recording window (the scenario's timeline field, or --timeline-window).";
+      notes.append(el(
+        "p",
+        { class: "note", id: "timeline-coverage" },
+        `${covers}${why} The tables and charts below cover the whole run.`,
+      ));
+    }
+    if (this.outcomes.length > 0) {
+      // After the canvas: what happened, each with a button that zooms to it.
+      const list = el("ul", {
+        id: "timeline-outcomes",
+        class: "note",
+        style: "margin: 0.3rem 0; padding-left: 1.2rem",
+      });
+      for (const outcome of this.outcomes) {
+        const outside = outcome.timeCycles < recordedStart || outcome.timeCycles > recordedEnd;
+        const jump = el("button", {
+          type: "button",
+          style: `font-size: 0.8rem; padding: 0 0.4rem; color: ${OUTCOME_COLOR}`,
+          disabled: outside,
+          title: outside ? "not in the recorded stretch" : "zoom to it",
+        }, outcome.label);
+        jump.addEventListener("click", () => this.show(outcome.timeCycles));
+        list.append(el(
+          "li",
+          { "data-kind": outcome.kind },
+          jump,
+          ` ${outcome.subject} at ${this.#time(outcome.timeCycles)}: ${outcome.cause}`,
+          outside ? " (outside the recorded stretch)" : "",
+        ));
+      }
+      wrap.after(list);
+    }
   }
 
   get plotWidth() {
@@ -53,6 +160,8 @@ export class TimelineView {
       buckets: String(Math.min(4000, Math.round(this.plotWidth))),
       maxSpans: "20000",
     });
+    // Only the lanes shown (collapsed empty lanes have nothing to send anyway).
+    if (this.rows.length < this.meta.lanes.length) params.set("lanes", this.rows.join(","));
     try {
       const data = await getJSON(`${this.api}/timeline?${params}`);
       if (sequence !== this.sequence) return; // a newer window was asked for meanwhile
@@ -88,6 +197,15 @@ export class TimelineView {
     this.#setWindow(this.start, this.end - this.start);
   }
 
+  /** Zooms to a short stretch around `cycles` (an outcome), within what was recorded. */
+  show(cycles) {
+    const span = Math.max(
+      MIN_SPAN_CYCLES,
+      Math.min(this.end - this.start, (this.end - this.start) / 50),
+    );
+    this.#setWindow(cycles - span / 2, span);
+  }
+
   #setWindow(from, span) {
     const clamped = Math.min(Math.max(this.start, from), this.end - span);
     this.from = Math.max(this.start, clamped);
@@ -104,12 +222,20 @@ export class TimelineView {
     return us >= 1000 ? `${fmt.dec(us / 1000, 3)} ms` : `${fmt.dec(us, 2)} µs`;
   }
 
+  /** The number of the lane drawn at `y`, or -1. */
+  #laneAt(y) {
+    const row = Math.floor((y - this.top) / LANE_HEIGHT);
+    return row >= 0 && row < this.rows.length ? this.rows[row] : -1;
+  }
+
   draw() {
-    const { canvas, meta } = this;
+    const { canvas, meta, top } = this;
     const lanes = meta.lanes;
     const ratio = globalThis.devicePixelRatio || 1;
     const width = canvas.clientWidth;
-    const height = AXIS_HEIGHT + lanes.length * LANE_HEIGHT;
+    const hidden = lanes.length - this.rows.length;
+    const lanesBottom = top + this.rows.length * LANE_HEIGHT;
+    const height = lanesBottom + (hidden > 0 ? COLLAPSED_HEIGHT : 0);
     canvas.style.height = `${height}px`;
     canvas.width = Math.round(width * ratio);
     canvas.height = Math.round(height * ratio);
@@ -118,28 +244,37 @@ export class TimelineView {
     g.clearRect(0, 0, width, height);
     g.font = "11px system-ui, sans-serif";
     // Lane backgrounds and labels.
-    lanes.forEach((lane, i) => {
-      const y = AXIS_HEIGHT + i * LANE_HEIGHT;
+    this.rows.forEach((lane, i) => {
+      const y = top + i * LANE_HEIGHT;
       g.fillStyle = i % 2 === 0 ? "#ffffff" : "#f6f8fa";
       g.fillRect(0, y, width, LANE_HEIGHT);
       g.fillStyle = "#1d2430";
-      g.fillText(lane.name, 6, y + 13, LABEL_WIDTH - 10);
+      g.fillText(lanes[lane].name, 6, y + 13, LABEL_WIDTH - 10);
     });
+    if (hidden > 0) {
+      g.fillStyle = "#eef1f4";
+      g.fillRect(0, lanesBottom, width, COLLAPSED_HEIGHT);
+      g.fillStyle = "#5d6776";
+      g.font = "9px system-ui, sans-serif";
+      g.fillText(`${hidden} empty lane${hidden === 1 ? "" : "s"} collapsed`, 6, lanesBottom + 9);
+      g.font = "11px system-ui, sans-serif";
+    }
     // Time axis.
     g.fillStyle = "#5d6776";
     for (let k = 0; k <= 5; k++) {
       const cycles = this.from + (k / 5) * (this.to - this.from);
       const x = this.#x(cycles);
-      g.fillRect(x, AXIS_HEIGHT - 4, 1, 4);
-      g.fillText(this.#time(cycles), Math.min(x + 2, width - 70), 12);
+      g.fillRect(x, top - 4, 1, 4);
+      g.fillText(this.#time(cycles), Math.min(x + 2, width - 70), top - 10);
     }
     g.save();
     g.beginPath();
-    g.rect(LABEL_WIDTH, AXIS_HEIGHT, this.plotWidth, height - AXIS_HEIGHT);
+    g.rect(LABEL_WIDTH, top, this.plotWidth, lanesBottom - top);
     g.clip();
     const data = this.data;
     if (data !== null) this.#drawData(g, data);
     g.restore();
+    this.#drawOutcomes(g, lanesBottom);
     const shown = data === null
       ? "loading"
       : data.aggregated
@@ -148,16 +283,66 @@ export class TimelineView {
     const truncated = meta.truncatedAtCycles !== null
       ? ` · recording stopped at ${this.#time(meta.truncatedAtCycles)} (span limit)`
       : "";
-    this.status.textContent = `${lanes.length} lanes, ${this.#time(this.from)} to ${
+    const counted = hidden > 0
+      ? `${this.rows.length} of ${lanes.length} lanes (${hidden} empty collapsed)`
+      : `${lanes.length} lanes`;
+    const outcomes = this.outcomes.length > 0
+      ? ` · ${this.outcomes.length} outcome${this.outcomes.length === 1 ? "" : "s"} marked`
+      : "";
+    this.status.textContent = `${counted}, ${this.#time(this.from)} to ${
       this.#time(this.to)
-    }: ${shown}${truncated}`;
+    }: ${shown}${truncated}${outcomes}`;
+  }
+
+  /** Outcomes in the window, grouped by pixel column: [{ x, outcomes }]. */
+  #visibleOutcomes() {
+    const columns = new Map();
+    for (const outcome of this.outcomes) {
+      if (outcome.timeCycles < this.from || outcome.timeCycles > this.to) continue;
+      const x = Math.round(this.#x(outcome.timeCycles));
+      if (!columns.has(x)) columns.set(x, []);
+      columns.get(x).push(outcome);
+    }
+    return [...columns].map(([x, outcomes]) => ({ x, outcomes }));
+  }
+
+  /** A vertical line per outcome, its label above the lanes, and a bar on the lanes it hit. */
+  #drawOutcomes(g, lanesBottom) {
+    const top = this.top;
+    const lanes = this.meta.lanes;
+    let labelsEnd = -Infinity;
+    for (const { x, outcomes } of this.#visibleOutcomes()) {
+      g.fillStyle = OUTCOME_COLOR;
+      g.globalAlpha = 0.55;
+      g.fillRect(x, top - 4, 1, lanesBottom - top + 4);
+      g.globalAlpha = 1;
+      for (const outcome of outcomes) {
+        const hit = (lane) =>
+          outcome.lane !== null
+            ? lane === outcome.lane
+            : outcome.group === null || lanes[lane].group === outcome.group;
+        this.rows.forEach((lane, row) => {
+          if (hit(lane)) g.fillRect(x - 1, top + row * LANE_HEIGHT + 1, 3, LANE_HEIGHT - 2);
+        });
+      }
+      // Labels left to right, skipping one that would overlap the previous.
+      const text = [...new Set(outcomes.map((o) => o.label))].join(" · ");
+      const textWidth = g.measureText(text).width;
+      const left = Math.min(x + 3, this.canvas.clientWidth - textWidth - 2);
+      if (left > labelsEnd) {
+        g.fillText(text, left, 11);
+        labelsEnd = left + textWidth + 6;
+      }
+    }
   }
 
   #drawData(g, data) {
-    const laneY = (lane) => AXIS_HEIGHT + lane * LANE_HEIGHT;
+    const rowOf = this.rowOf;
+    const laneY = (lane) => this.top + rowOf[lane] * LANE_HEIGHT;
     if (data.aggregated) {
       // Two characters per bucket: dominant domain, then recorded share in tenths.
       for (const { lane, cells } of data.buckets) {
+        if (rowOf[lane] < 0) continue;
         const count = cells.length / 2;
         const columnWidth = this.plotWidth / count;
         const y = laneY(lane) + 2;
@@ -178,16 +363,19 @@ export class TimelineView {
       }
     } else {
       for (const [lane, prim, , start, duration] of data.steps) {
+        if (rowOf[lane] < 0) continue;
         const x = this.#x(start);
         g.fillStyle = DOMAIN_COLORS[this.domainOfPrim[prim]] ?? "#999";
         g.fillRect(x, laneY(lane) + 4, Math.max(1, this.#x(start + duration) - x), LANE_HEIGHT - 6);
       }
       for (const [lane, , start, duration] of data.operations) {
+        if (rowOf[lane] < 0) continue;
         const x = this.#x(start);
         g.fillStyle = "#1d2430";
         g.fillRect(x, laneY(lane) + 1, Math.max(1, this.#x(start + duration) - x), 2);
       }
       for (const [lane, holder, start, duration] of data.occupancy) {
+        if (rowOf[lane] < 0) continue;
         const x = this.#x(start);
         g.fillStyle = holder >= 0
           ? HOLDER_COLORS[holder % HOLDER_COLORS.length]
@@ -196,10 +384,13 @@ export class TimelineView {
       }
     }
     g.fillStyle = "#1d2430";
-    for (const [lane, , time] of data.instants) g.fillRect(this.#x(time), laneY(lane), 1, 4);
+    for (const [lane, , time] of data.instants) {
+      if (rowOf[lane] >= 0) g.fillRect(this.#x(time), laneY(lane), 1, 4);
+    }
     g.strokeStyle = "rgba(60, 60, 60, 0.55)";
     g.beginPath();
     for (const [, fromLane, fromTime, toLane, toTime] of data.flows) {
+      if (rowOf[fromLane] < 0 || rowOf[toLane] < 0) continue;
       g.moveTo(this.#x(fromTime), laneY(fromLane) + LANE_HEIGHT / 2);
       g.lineTo(this.#x(toTime), laneY(toLane) + LANE_HEIGHT / 2);
     }
@@ -209,8 +400,16 @@ export class TimelineView {
   /** What is under the pointer, as text. */
   #describe(x, y) {
     const data = this.data;
-    const lane = Math.floor((y - AXIS_HEIGHT) / LANE_HEIGHT);
-    if (data === null || x < LABEL_WIDTH || lane < 0 || lane >= this.meta.lanes.length) return null;
+    if (x >= LABEL_WIDTH) {
+      const near = this.#visibleOutcomes().find((c) => Math.abs(c.x - x) <= MARK_SLACK);
+      if (near !== undefined) {
+        return near.outcomes.map((o) =>
+          `${o.label} at ${this.#time(o.timeCycles)}\n${o.subject}: ${o.cause}`
+        ).join("\n\n");
+      }
+    }
+    const lane = this.#laneAt(y);
+    if (data === null || x < LABEL_WIDTH || lane < 0) return null;
     const time = this.from + ((x - LABEL_WIDTH) / this.plotWidth) * (this.to - this.from);
     const name = this.meta.lanes[lane].name;
     if (data.aggregated) {
@@ -292,4 +491,10 @@ export class TimelineView {
       }
     });
   }
+}
+
+/** `n` rounded up to two significant digits. */
+function roundUp(n) {
+  const unit = 10 ** Math.max(0, Math.floor(Math.log10(Math.max(1, n))) - 1);
+  return Math.ceil(n / unit) * unit;
 }
