@@ -48,8 +48,8 @@ export const seedFlag: FlagSpec = {
 };
 /**
  * Spans a report's timeline holds unless --timeline-spans says otherwise: at 1 M, 120 of the
- * 125 shipped reports show at least 10% of their run (at 100 k, 85), for about 31 MB of
- * timeline.bin at most per report (docs/dashboard.md has the figures).
+ * 125 shipped reports show at least 10% of their run (at 100 k, 85), for up to 35 MB of
+ * timeline.bin per report (docs/dashboard.md has the figures).
  */
 export const DEFAULT_TIMELINE_SPANS = 1_000_000;
 

@@ -1,9 +1,9 @@
 /**
  * The reports `deno task start` makes while the dashboard already serves: every shipped
  * scenario under each of its designs, on a pool of workers (one per core), skipping each
- * one whose report was made from the same scenario text, design, seed and code (its
- * identity, kept in run-info.json); then the scenarios' sweep studies. The dashboard shows
- * what is still coming from {@linkcode ReportProducer.status}.
+ * one whose report was made from the same scenario text, design, seed, timeline span limit
+ * and code (its identity, kept in run-info.json); then the scenarios' sweep studies. The
+ * dashboard shows what is still coming from {@linkcode ReportProducer.status}.
  *
  * @module
  */
@@ -45,6 +45,8 @@ export interface ProducerOptions {
   files: string[];
   reportsDir: string;
   jobs: number;
+  /** Spans each report's timeline may hold (0: no timeline); part of each report's identity. */
+  timelineSpans: number;
   /** Progress: a table of the reports as they are made, one row each (nothing with --quiet). */
   log: (line: string) => void;
   /** A scenario rejected or a report that failed (printed even with --quiet). */
@@ -148,7 +150,8 @@ export class ReportProducer {
       for (const design of loaded.scenario.designs) {
         const { name, seed } = loaded.scenario;
         const id = `${name}--${design}--seed${seed}`;
-        const identity = `${text}/${design}/${seed}/${code}`;
+        const spans = this.#options.timelineSpans;
+        const identity = `${text}/${design}/${seed}/spans${spans}/${code}`;
         jobs.push({ file, scenario: name, design, seed, id, identity, events });
       }
     }
@@ -165,7 +168,7 @@ export class ReportProducer {
     status.pending = todo.map((job) => job.id);
     if (status.reused > 0) {
       this.#options.log(
-        `${status.reused} reports are up to date (same scenario, design, seed, code)`,
+        `${status.reused} reports are up to date (same scenario, design, seed, span limit, code)`,
       );
     }
     this.#run(todo).then(async () => {
@@ -210,6 +213,7 @@ export class ReportProducer {
                 design: job.design,
                 reportsDir: this.#options.reportsDir,
                 identity: job.identity,
+                timelineSpans: this.#options.timelineSpans,
               } satisfies ProduceRequest,
             );
           });

@@ -10,7 +10,6 @@
 
 import { loadScenario } from "../scenario/load.ts";
 import { DEFAULT_MAX_EVENTS } from "../scenario/estimate.ts";
-import { DEFAULT_TIMELINE_SPANS } from "./command.ts";
 import { execute } from "./execute.ts";
 
 /** A report to make. */
@@ -19,21 +18,23 @@ export interface ProduceRequest {
   design: string;
   reportsDir: string;
   identity: string;
+  /** Spans the timeline may hold (0: no timeline). */
+  timelineSpans: number;
 }
 
 /** How it went. */
 export type ProduceReply = { ok: true; wallMs: number } | { ok: false; error: string };
 
 self.onmessage = (event: MessageEvent<ProduceRequest>) => {
-  const { file, design, reportsDir, identity } = event.data;
+  const { file, design, reportsDir, identity, timelineSpans } = event.data;
   try {
     const loaded = loadScenario(file);
     const executed = execute(
       loaded,
       design,
       reportsDir,
-      {
-        maxSpans: DEFAULT_TIMELINE_SPANS,
+      timelineSpans === 0 ? undefined : {
+        maxSpans: timelineSpans,
         fromMs: 0,
         toMs: Infinity,
         trace: false,

@@ -18,6 +18,8 @@ import {
   REPORTS_DIR,
   scenarioFiles,
   SCENARIOS_DIR,
+  timelineFlags,
+  timelineRequest,
 } from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
 import { ReportProducer } from "./producer.ts";
@@ -107,12 +109,14 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), "..", "..");
 /** `start` */
 export const startCommand: Command = {
   name: "start",
-  usage: "start [--scenarios <dir>] [--out <dir>] [--host <address>] [--port <n>]",
+  usage:
+    "start [--scenarios <dir>] [--out <dir>] [--timeline-spans <n>] [--host <address>] [--port <n>]",
   summary: "The main job: serve the dashboard at once, and make a report of every shipped " +
     "scenario under each of its designs in the background (reusing the up-to-date ones).",
   flags: {
     scenarios: suite.flags.scenarios,
     out: outFlag,
+    "timeline-spans": timelineFlags["timeline-spans"],
     ...serveFlags,
     quiet: quietFlag,
   },
@@ -125,11 +129,13 @@ export const startCommand: Command = {
     const reportsDir = String(values.out ?? REPORTS_DIR);
     const files = scenarioFiles(dir);
     if (files.length === 0) throw new UsageError(`cvmsim start: no scenario files in ${dir}/`);
+    const timelineSpans = timelineRequest("start", values)?.maxSpans ?? 0;
     Deno.mkdirSync(reportsDir, { recursive: true });
     const progress = progressOf("start", values, io);
     const producer = new ReportProducer({
       files,
       reportsDir,
+      timelineSpans,
       jobs: navigator.hardwareConcurrency ?? 1,
       log: progress.say,
       problem: (line) => io.err(line),
