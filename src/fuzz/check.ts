@@ -72,6 +72,8 @@ export async function runCase(file: string, outDir: string): Promise<CaseOutcome
     "0",
     "--max-events",
     String(FUZZ_MAX_EVENTS),
+    // No progress lines: stderr holds only what the invariant reads.
+    "--quiet",
   ], run.io);
   const runProblem = check(runCode, run.err, "run");
   if (runProblem !== undefined) {
