@@ -51,12 +51,8 @@ export interface ProducerOptions {
   log: (line: string) => void;
   /** A scenario rejected or a report that failed (printed even with --quiet). */
   problem: (line: string) => void;
-  /**
-   * Runs alongside the reports (the sweep studies), sharing the cores with them: the last
-   * reports and the studies' points then fill both cores to the end, instead of each
-   * waiting for the other's tail. Its lines go to `log`.
-   */
-  alongside?: () => Promise<void>;
+  /** Runs after the reports (the sweep studies); its lines go to `log`. */
+  after?: () => Promise<void>;
 }
 
 /** A hash of the code that makes reports: every file under src/ (paths and contents). */
@@ -175,7 +171,8 @@ export class ReportProducer {
         `${status.reused} reports are up to date (same scenario, design, seed, span limit, code)`,
       );
     }
-    Promise.all([this.#run(todo), this.#options.alongside?.()]).then(() => {
+    this.#run(todo).then(async () => {
+      await this.#options.after?.();
       status.finished = true;
       this.#resolve();
     });

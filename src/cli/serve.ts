@@ -139,7 +139,7 @@ export const startCommand: Command = {
       jobs: navigator.hardwareConcurrency ?? 1,
       log: progress.say,
       problem: (line) => io.err(line),
-      alongside: () => runStudies(files, reportsDir, progress.say),
+      after: () => runStudies(files, reportsDir, progress.say),
     });
     const server = startServer("start", values, reportsDir, io, () => producer.status());
     await producer.start(ROOT);

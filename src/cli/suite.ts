@@ -38,23 +38,19 @@ export async function runStudies(
   outDir: string,
   say: (line: string) => void,
 ): Promise<void> {
-  // The studies run at once, each on a worker per core: their workers' start-up and each
-  // study's last, longest points overlap instead of adding up.
-  await Promise.all(
-    files.filter(hasStudy).map(async (file) => {
-      const spec = readSpec(file, [], undefined, {});
-      const total = sweepPoints(spec).length;
-      const started = performance.now();
-      const results = await runSweep(spec, { jobs: navigator.hardwareConcurrency ?? 1 });
-      const study = sweepFile(sweepIdentity(spec, total), results, undefined, spec.crossover);
-      const dir = writeSweep(outDir, study);
-      say(
-        `  study ${spec.scenario.name}: ${total} points in ${
-          (performance.now() - started).toFixed(0)
-        } ms wall -> ${dir}`,
-      );
-    }),
-  );
+  for (const file of files.filter(hasStudy)) {
+    const spec = readSpec(file, [], undefined, {});
+    const total = sweepPoints(spec).length;
+    const started = performance.now();
+    const results = await runSweep(spec, { jobs: navigator.hardwareConcurrency ?? 1 });
+    const study = sweepFile(sweepIdentity(spec, total), results, undefined, spec.crossover);
+    const dir = writeSweep(outDir, study);
+    say(
+      `  study ${spec.scenario.name}: ${total} points in ${
+        (performance.now() - started).toFixed(0)
+      } ms wall -> ${dir}`,
+    );
+  }
 }
 
 /** True when the scenario file has a sweep section (a growth study). */
