@@ -2,10 +2,8 @@
  * The reports `deno task start` makes while the dashboard already serves: every shipped
  * scenario under each of its designs, on a pool of workers (one per core), skipping each
  * one whose report was made from the same scenario text, design, seed, timeline span limit
- * and code (its identity, kept in run-info.json), and the points of the scenarios' sweep
- * studies, all on the one pool, longest first, so both cores stay busy to the end (a
- * study is written once its last point is in). The dashboard shows what is still coming
- * from {@linkcode ReportProducer.status}.
+ * and code (its identity, kept in run-info.json); then the scenarios' sweep studies. The
+ * dashboard shows what is still coming from {@linkcode ReportProducer.status}.
  *
  * @module
  */
@@ -16,19 +14,9 @@ import { loadScenario, ScenarioError } from "../scenario/load.ts";
 import { checkWork, DEFAULT_MAX_EVENTS, estimateWork } from "../scenario/estimate.ts";
 import type { ProduceReply, ProduceRequest } from "./producer_worker.ts";
 import { tableLayout } from "../report/format.ts";
-import { readJsonFile } from "../scenario/json_file.ts";
-import { checkScenario } from "../scenario/load.ts";
-import type { PointResult } from "../sweep/point.ts";
-import { sweepFile, sweepIdentity, writeSweep } from "../sweep/report.ts";
-import { pointScenario, sweepPoints, type SweepSpec } from "../sweep/spec.ts";
-import { readSpec } from "./sweep.ts";
 
-/** One report to make, or one point of a sweep study. */
+/** One report to make. */
 export interface Job {
-  /** The study this job is a point of (undefined: a report). */
-  study?: Study;
-  /** The point's index in its study. */
-  point?: number;
   file: string;
   scenario: string;
   design: string;
@@ -38,14 +26,6 @@ export interface Job {
   identity: string;
   /** Estimated events (the longest jobs go first, so the workers finish together). */
   events: number;
-}
-
-/** A sweep study being made: its spec and the results in so far. */
-interface Study {
-  spec: SweepSpec;
-  results: (PointResult | undefined)[];
-  left: number;
-  failed: boolean;
 }
 
 /** What the producer has done and has left, for the dashboard. */
@@ -71,8 +51,8 @@ export interface ProducerOptions {
   log: (line: string) => void;
   /** A scenario rejected or a report that failed (printed even with --quiet). */
   problem: (line: string) => void;
-  /** Also make the sweep study of every file that has one (default true). */
-  studies?: boolean;
+  /** Runs after the reports (the sweep studies); its lines go to `log`. */
+  after?: () => Promise<void>;
 }
 
 /** A hash of the code that makes reports: every file under src/ (paths and contents). */
@@ -183,100 +163,30 @@ export class ReportProducer {
       status.reused++;
       return false;
     });
-    if (this.#options.studies !== false) todo.push(...this.#studyJobs());
     // Longest first (by the work estimate; stable for equal ones): the workers end together.
     todo.sort((a, b) => b.events - a.events);
-    status.pending = todo.filter((job) => job.study === undefined).map((job) => job.id);
+    status.pending = todo.map((job) => job.id);
     if (status.reused > 0) {
       this.#options.log(
         `${status.reused} reports are up to date (same scenario, design, seed, span limit, code)`,
       );
     }
-    this.#run(todo).then(() => {
+    this.#run(todo).then(async () => {
+      await this.#options.after?.();
       status.finished = true;
       this.#resolve();
     });
   }
 
-  /** One job per point of each file's sweep study (a file that has one). */
-  #studyJobs(): Job[] {
-    const jobs: Job[] = [];
-    for (const file of this.#options.files) {
-      const read = readJsonFile(file);
-      if (!read.ok || (read.value as { sweep?: unknown } | null)?.sweep === undefined) continue;
-      let spec: SweepSpec;
-      try {
-        spec = readSpec(file, [], undefined, {});
-      } catch (error) {
-        if (!(error instanceof Error)) throw error;
-        this.#options.problem(`cvmsim start: the study of ${file}: ${error.message}`);
-        continue;
-      }
-      const points = sweepPoints(spec);
-      const study: Study = {
-        spec,
-        results: points.map(() => undefined),
-        left: points.length,
-        failed: false,
-      };
-      const { name, seed } = spec.scenario as { name: string; seed: number };
-      points.forEach((point, index) => {
-        let events = 0;
-        try {
-          events = estimateWork(checkScenario(pointScenario(spec, point), file)).events;
-        } catch {
-          // An invalid point fails when it runs, with its message.
-        }
-        jobs.push({
-          study,
-          point: index,
-          file,
-          scenario: name,
-          design: point.design,
-          seed,
-          id: `${name} study point ${index + 1}/${points.length}`,
-          identity: "",
-          events,
-        });
-      });
-    }
-    return jobs;
-  }
-
-  /** Takes a study point's reply; writes the study once its last point is in. */
-  #pointDone(job: Job, reply: ProduceReply): void {
-    const study = job.study!;
-    if (reply.ok && reply.point !== undefined) study.results[job.point!] = reply.point;
-    else if (!study.failed) {
-      study.failed = true;
-      this.#options.problem(
-        `cvmsim start: ${job.id} failed: ${reply.ok ? "no result" : reply.error}`,
-      );
-    }
-    if (--study.left > 0 || study.failed) return;
-    const results = study.results as PointResult[];
-    const file = sweepFile(
-      sweepIdentity(study.spec, results.length),
-      results,
-      undefined,
-      study.spec.crossover,
-    );
-    const dir = writeSweep(this.#options.reportsDir, file);
-    this.#options.log(`  study ${job.scenario}: ${results.length} points -> ${dir}`);
-  }
-
   async #run(todo: Job[]): Promise<void> {
     const status = this.#status;
-    const reports = todo.filter((job) => job.study === undefined);
     // One row per report as it lands, in columns wide enough for every name to come.
     const layout = tableLayout(
       ["report", "scenario", "design", "wall"],
-      reports.map((
-        job,
-      ) => [`${status.total}/${status.total}`, job.scenario, job.design, "999.9 s"]),
+      todo.map((job) => [`${status.total}/${status.total}`, job.scenario, job.design, "999.9 s"]),
       ["right", "left", "left", "right"],
     );
-    if (reports.length > 0) this.#options.log(layout.header);
+    if (todo.length > 0) this.#options.log(layout.header);
     let next = 0;
     const spawn = () =>
       new Worker(new URL("./producer_worker.ts", import.meta.url).href, { type: "module" });
@@ -286,11 +196,8 @@ export class ReportProducer {
       try {
         while (next < todo.length) {
           const job = todo[next++];
-          const isReport = job.study === undefined;
-          if (isReport) {
-            status.pending.splice(status.pending.indexOf(job.id), 1);
-            status.running.push(job.id);
-          }
+          status.pending.splice(status.pending.indexOf(job.id), 1);
+          status.running.push(job.id);
           const reply = await new Promise<ProduceReply>((resolve) => {
             w.onmessage = (event: MessageEvent<ProduceReply>) => resolve(event.data);
             w.onerror = (event) => {
@@ -301,22 +208,15 @@ export class ReportProducer {
               resolve({ ok: false, error: event.message });
             };
             w.postMessage(
-              isReport
-                ? {
-                  kind: "report",
-                  file: job.file,
-                  design: job.design,
-                  reportsDir: this.#options.reportsDir,
-                  identity: job.identity,
-                  timelineSpans: this.#options.timelineSpans,
-                }
-                : { kind: "point", file: job.file, index: job.point! } satisfies ProduceRequest,
+              {
+                file: job.file,
+                design: job.design,
+                reportsDir: this.#options.reportsDir,
+                identity: job.identity,
+                timelineSpans: this.#options.timelineSpans,
+              } satisfies ProduceRequest,
             );
           });
-          if (!isReport) {
-            this.#pointDone(job, reply);
-            continue;
-          }
           status.running.splice(status.running.indexOf(job.id), 1);
           status.done++;
           const wall = reply.ok ? `${(reply.wallMs / 1000).toFixed(1)} s` : "failed";

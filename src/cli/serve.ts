@@ -23,7 +23,7 @@ import {
 } from "./command.ts";
 import { EXIT_OK, UsageError } from "./errors.ts";
 import { ReportProducer } from "./producer.ts";
-import { suite } from "./suite.ts";
+import { runStudies, suite } from "./suite.ts";
 
 const serveFlags = {
   host: {
@@ -139,6 +139,7 @@ export const startCommand: Command = {
       jobs: navigator.hardwareConcurrency ?? 1,
       log: progress.say,
       problem: (line) => io.err(line),
+      after: () => runStudies(files, reportsDir, progress.say),
     });
     const server = startServer("start", values, reportsDir, io, () => producer.status());
     await producer.start(ROOT);
