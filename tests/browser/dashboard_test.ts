@@ -1,35 +1,20 @@
 /// <reference lib="dom" />
 /**
- * The dashboard in a real browser: Debian's Chromium driven by playwright-core against a
- * real Deno.serve on 127.0.0.1. CI installs Chromium (`.ci/run`), so these always run there.
+ * The dashboard in a real browser (tests/browser/chromium.ts): the front page's cards, a
+ * report's charts and timeline, the compare and sweep pages, at 1300 and 800 px.
  */
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { basename } from "node:path";
-import { chromium, type Page } from "playwright-core";
-import { createApp } from "../../src/server/app.ts";
+import type { Page } from "playwright-core";
 import { execute } from "../../src/cli/execute.ts";
 import { load, scenario } from "../helpers.ts";
 import { runPoint } from "../../src/sweep/point.ts";
 import { sweepFile, sweepIdentity, writeSweep } from "../../src/sweep/report.ts";
 import { parseParam, sweepPoints, type SweepSpec } from "../../src/sweep/spec.ts";
 import { IDS, makeReports } from "../server/fixtures.ts";
+import { paintedPixels, withDashboard } from "./chromium.ts";
 
-const CHROMIUM = Deno.env.get("CVMSIM_CHROMIUM") ?? "/usr/bin/chromium";
 const ARTIFACTS = "test-artifacts";
-
-/** Non-blank pixels of a canvas (a drawn chart has thousands). */
-function paintedPixels(page: Page, id: string): Promise<number> {
-  return page.evaluate((canvasId) => {
-    const canvas = document.getElementById(canvasId) as HTMLCanvasElement;
-    const { data } = canvas.getContext("2d")!.getImageData(0, 0, canvas.width, canvas.height);
-    let painted = 0;
-    for (let i = 0; i < data.length; i += 4) {
-      const white = data[i] > 240 && data[i + 1] > 240 && data[i + 2] > 240;
-      if (data[i + 3] > 0 && !white) painted++;
-    }
-    return painted;
-  }, id);
-}
 
 /** How many labels (bars) chart.js has on a canvas. */
 function chartLabels(page: Page, id: string): Promise<number> {
@@ -81,40 +66,12 @@ function writeCrossoverSweep(dir: string): string {
 }
 
 Deno.test({
-  name: "the dashboard in Chromium: list, report charts and timeline, zoom, compare",
+  name: "the dashboard in Chromium: cards, report charts and timeline, zoom, compare, sweeps",
   sanitizeOps: false,
   sanitizeResources: false,
   async fn(t) {
-    try {
-      Deno.statSync(CHROMIUM);
-    } catch {
-      throw new Error(
-        `No Chromium at ${CHROMIUM}: apt-get install -y chromium (or set CVMSIM_CHROMIUM)`,
-      );
-    }
     const reportsDir = makeReports();
-    const app = createApp({ reportsDir });
-    const server = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, app.fetch);
-    const base = `http://127.0.0.1:${server.addr.port}`;
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--no-first-run",
-      ],
-    });
-    const errors: string[] = [];
-    try {
-      const page = await browser.newPage({ viewport: { width: 1300, height: 900 } });
-      page.on("pageerror", (error) => errors.push(String(error)));
-      page.on("console", (message) => {
-        if (message.type() === "error") errors.push(message.text());
-      });
-
+    await withDashboard(reportsDir, async ({ base, page, errors }) => {
       await t.step(
         "the front page: a card per scenario, one bar per design; runs a click away",
         async () => {
@@ -308,9 +265,6 @@ Deno.test({
       });
 
       deepStrictEqual(errors, []);
-    } finally {
-      await browser.close();
-      await server.shutdown();
-    }
+    });
   },
 });
