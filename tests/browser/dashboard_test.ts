@@ -110,6 +110,11 @@ Deno.test({
           ok(painted > 500, `${id} has only ${painted} painted pixels`);
         }
         ok((await page.textContent("#exits"))!.includes("IO_INSTRUCTION"));
+        // The answer first: the headline metric, against the baseline's run.
+        await page.waitForSelector("#answer a");
+        const answer = (await page.textContent("#answer"))!;
+        ok(/time to finish the work/.test(answer), answer);
+        ok(/\+[\d.]+%against vmx\.io-in-kernel/.test(answer), answer);
         Deno.mkdirSync(ARTIFACTS, { recursive: true });
         await page.screenshot({ path: `${ARTIFACTS}/report.png`, fullPage: true });
       });

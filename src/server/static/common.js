@@ -25,6 +25,15 @@ export const fmt = {
   dec: (n, digits = 1) =>
     n.toLocaleString("en-US", { minimumFractionDigits: digits, maximumFractionDigits: digits }),
   pct: (part, total) => (total > 0 ? `${(100 * part / total).toFixed(1)}%` : "-"),
+  /** A headline value with its unit (src/report/headline.ts): "2,852.650 ms", "67.77 M/s". */
+  headline: (value, unit) => {
+    if (value === null) return "-";
+    if (unit === "ms") return `${fmt.dec(value, 3)} ms`;
+    if (unit === "1/s") {
+      return value >= 1e6 ? `${fmt.dec(value / 1e6, 2)} M/s` : `${fmt.int(value)}/s`;
+    }
+    return `${fmt.int(value)} ${unit}`;
+  },
 };
 
 /** Creates an element: el("td", { class: "text" }, "hello"). */

@@ -17,16 +17,6 @@ button.addEventListener("click", () => {
   location.href = `/compare?ids=${[...chosen].map(encodeURIComponent).join(",")}`;
 });
 
-/** A headline value with its unit, short enough for a bar label. */
-function showValue(value, unit) {
-  if (value === null) return "-";
-  if (unit === "ms") return `${fmt.dec(value, value < 10 ? 3 : 1)} ms`;
-  if (unit === "1/s") {
-    return value >= 1e6 ? `${fmt.dec(value / 1e6, 2)} M/s` : `${fmt.int(value)}/s`;
-  }
-  return `${fmt.int(value)} ${unit}`;
-}
-
 /** "+12.3%" of `value` against `base` ("" for the baseline itself). */
 function change(value, base) {
   if (value === null || base === null || base === 0) return "";
@@ -124,7 +114,7 @@ function drawCard(c, canvasId, base) {
           legend: { display: false },
           tooltip: {
             callbacks: {
-              label: (item) => showValue(c.runs[item.dataIndex].value, c.headline.unit),
+              label: (item) => fmt.headline(c.runs[item.dataIndex].value, c.headline.unit),
             },
           },
         },

@@ -14,11 +14,6 @@ try {
   showError(main, error);
 }
 
-/** The description's first sentence (the scenario's question). */
-function firstSentence(text) {
-  return /^.*?[.?!](?=\s+[A-Z]|\s*$)/s.exec(text)?.[0] ?? text;
-}
-
 /** True when one bucket holds most operations, so the others vanish on a linear axis. */
 function dominated(buckets) {
   if (buckets.length < 3) return false;
@@ -33,17 +28,11 @@ async function answer() {
   const card = cards.find((c) => c.runs.some((r) => r.id === id));
   const box = document.getElementById("answer");
   if (card === undefined) return;
+  document.getElementById("question").textContent = card.question;
   const own = card.runs.find((r) => r.id === id);
   const base = card.runs.find((r) => r.design === card.baseline);
   const { metric, unit, lowerIsBetter } = card.headline;
-  const show = (v) =>
-    v === null
-      ? "-"
-      : unit === "ms"
-      ? `${fmt.dec(v, 3)} ms`
-      : unit === "1/s"
-      ? `${fmt.int(v)}/s`
-      : `${fmt.int(v)} ${unit}`;
+  const show = (v) => fmt.headline(v, unit);
   const items = [el("div", {}, el("b", {}, show(own.value)), metric)];
   if (base !== undefined && base.id !== id && own.value !== null && base.value) {
     const percent = (100 * (own.value - base.value)) / base.value;
@@ -90,7 +79,6 @@ function render(s) {
   document.title = `${s.scenario.name} · ${s.design.name}`;
   document.getElementById("title").textContent = `${s.scenario.name} · ${s.design.name}`;
   document.getElementById("description").textContent = s.scenario.description;
-  document.getElementById("question").textContent = firstSentence(s.scenario.description ?? "");
   const facts = [
     ["design", `${s.design.name} (${s.design.platform})`],
     ["profile", `${s.profile.name}, ${ghz} GHz`],
