@@ -126,14 +126,14 @@ function pipeRoundTripUs(profile: ResolvedProfile, pcpus: number, rounds: number
   let start = 0;
   let end = 0;
   function* side(me: HostThread, mine: Signal, theirs: Signal, first: boolean): Flow {
-    yield me.takeCpu();
-    if (!first) yield me.sleep(mine, P.IDLE);
+    yield* me.takeCpu();
+    if (!first) yield* me.sleep(mine, P.IDLE);
     for (let i = 0; i < rounds; i++) {
       if (first && i === 1) start = me.cursorCycles; // round 0 warms up both pCPUs
       me.step(P.THREAD_HANDOFF); // write(2) to the pipe wakes the reader
       if (me.lagCycles > 0) yield me.lagCycles;
       theirs.fire();
-      yield me.sleep(mine, P.IDLE); // read(2) blocks until the answer
+      yield* me.sleep(mine, P.IDLE); // read(2) blocks until the answer
     }
     if (first) end = me.cursorCycles;
   }

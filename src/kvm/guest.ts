@@ -40,26 +40,26 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number, pages: number):
   const platform = vcpu.platform;
   switch (op) {
     case OP["tsc-deadline"]:
-      yield platform.execute(vcpu, INSN.TSC_DEADLINE, 0); // a deadline already passed
+      yield* platform.execute(vcpu, INSN.TSC_DEADLINE, 0); // a deadline already passed
       break;
     case OP.ipi: {
       const target = (vcpu.index + 1) % vm.vcpus.length;
       vcpu.ipiAck.clear();
-      yield platform.execute(vcpu, INSN.ICR_WRITE, target);
-      yield vcpu.spinUntil(vcpu.ipiAck);
+      yield* platform.execute(vcpu, INSN.ICR_WRITE, target);
+      yield* vcpu.spinUntil(vcpu.ipiAck);
       break;
     }
     case OP["self-ipi-hlt"]:
       vcpu.guestIrqsMasked = true; // cli; self-IPI; then sti; hlt
-      yield platform.execute(vcpu, INSN.ICR_WRITE, vcpu.index);
+      yield* platform.execute(vcpu, INSN.ICR_WRITE, vcpu.index);
       vcpu.guestIrqsMasked = false;
-      yield vcpu.halt();
+      yield* vcpu.halt();
       break;
     case OP["virtio-rr"]: {
       const request = vm.net!.post(vcpu);
       const fault = vm.takeFault(vcpu);
       if (fault === undefined) {
-        yield platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
+        yield* platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
       } else {
         // The receive buffer is a page of the vCPU's next 2 MiB chunk instead of the
         // shared bounce buffer: never converted (a buggy driver), or converted to shared
@@ -67,23 +67,23 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number, pages: number):
         const chunk = vm.nextChunk(vcpu);
         request.bufferPage = chunk * PAGES_PER_2M;
         const malicious = fault.kind === "convert-during-dma";
-        if (malicious) yield platform.execute(vcpu, INSN.MAP_GPA_SHARED, chunk);
-        yield platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
-        if (malicious) yield platform.execute(vcpu, INSN.MAP_GPA_PRIVATE, chunk);
+        if (malicious) yield* platform.execute(vcpu, INSN.MAP_GPA_SHARED, chunk);
+        yield* platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
+        if (malicious) yield* platform.execute(vcpu, INSN.MAP_GPA_PRIVATE, chunk);
       }
-      yield vcpu.idleUntil(request.done);
+      yield* vcpu.idleUntil(request.done);
       if (request.bufferPage >= 0) {
         const page = request.bufferPage;
         request.bufferPage = -1;
-        if (platform.guestReadsBuffer !== undefined) yield platform.guestReadsBuffer(vcpu, page);
+        if (platform.guestReadsBuffer !== undefined) yield* platform.guestReadsBuffer(vcpu, page);
       }
       break;
     }
     case OP.touch:
-      yield platform.execute(vcpu, INSN.MEM_TOUCH, arg >= 0 ? arg : vm.nextTouch(vcpu));
+      yield* platform.execute(vcpu, INSN.MEM_TOUCH, arg >= 0 ? arg : vm.nextTouch(vcpu));
       break;
     case OP["accept-page"]:
-      yield platform.execute(vcpu, INSN.ACCEPT_4K, arg >= 0 ? arg : vm.nextTouch(vcpu));
+      yield* platform.execute(vcpu, INSN.ACCEPT_4K, arg >= 0 ? arg : vm.nextTouch(vcpu));
       break;
     case OP["accept-2m"]:
       yield platform.execute(vcpu, INSN.ACCEPT_2M, arg >= 0 ? arg : vm.nextChunk(vcpu));
@@ -102,12 +102,12 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number, pages: number):
     case OP["convert-page-shared"]: {
       const page = arg >= 0 ? arg : vm.nextTouch(vcpu);
       vm.sharedPages(vcpu).push(page);
-      yield platform.execute(vcpu, INSN.MAP_GPA_SHARED_4K, page);
+      yield* platform.execute(vcpu, INSN.MAP_GPA_SHARED_4K, page);
       break;
     }
     case OP["convert-page-private"]: {
       const page = arg >= 0 ? arg : vm.sharedPages(vcpu).pop() ?? vm.nextTouch(vcpu);
-      yield platform.execute(vcpu, INSN.MAP_GPA_PRIVATE_4K, page);
+      yield* platform.execute(vcpu, INSN.MAP_GPA_PRIVATE_4K, page);
       break;
     }
     // Hyper-V VSM: the platform picks the pages VTL1 protects and the page VTL0 writes,
@@ -116,13 +116,13 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number, pages: number):
       yield platform.execute(vcpu, INSN.VTL_PROTECT, pages);
       break;
     case OP["secure-touch"]:
-      yield platform.execute(vcpu, INSN.SECURE_WRITE, arg);
+      yield* platform.execute(vcpu, INSN.SECURE_WRITE, arg);
       break;
     case OP["vtl-ipi"]: {
       const target = (vcpu.index + 1) % vm.vcpus.length;
       vcpu.ipiAck.clear();
-      yield platform.execute(vcpu, INSN.VTL_IPI, target);
-      yield vcpu.spinUntil(vcpu.ipiAck);
+      yield* platform.execute(vcpu, INSN.VTL_IPI, target);
+      yield* vcpu.spinUntil(vcpu.ipiAck);
       break;
     }
     default:
@@ -137,10 +137,10 @@ function* multiStep(vcpu: Vcpu, vm: Vm, op: number, arg: number, pages: number):
 function* idleFor(vcpu: Vcpu, cycles: number, once: boolean): Flow {
   const end = vcpu.cursorCycles + cycles;
   const armed = vcpu.timer.deadlineCycles;
-  if (armed < 0 || armed > end) yield vcpu.platform.execute(vcpu, INSN.TSC_DEADLINE, end);
+  if (armed < 0 || armed > end) yield* vcpu.platform.execute(vcpu, INSN.TSC_DEADLINE, end);
   while (vcpu.cursorCycles < end) {
-    yield vcpu.halt();
-    if (vcpu.pendingIrqs !== 0) yield vcpu.guestInterrupts();
+    yield* vcpu.halt();
+    if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
     if (once) return;
   }
 }
@@ -161,10 +161,10 @@ export interface VcpuLoopEnv {
 /** The vCPU thread's body. */
 export function* vcpuLoop(env: VcpuLoopEnv): Flow {
   const { vcpu, vm, program, recorder, workloadIds } = env;
-  yield vcpu.takeCpu();
+  yield* vcpu.takeCpu();
   vcpu.loadVcpu(vcpu); // the first KVM_RUN loads it
   vm.startTick(vcpu);
-  yield vcpu.enterGuest(); // the first KVM_RUN
+  yield* vcpu.enterGuest(); // the first KVM_RUN
   if (program !== undefined) {
     const latency = recorder.operationLatency;
     const workloads = recorder.workloads;
@@ -174,11 +174,11 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
       const op = program.next(vcpu.cursorCycles);
       while (current < program.current) workloads[workloadIds[current++]].finishedVcpus++;
       if (op === OP_IDLE) {
-        yield idleFor(vcpu, program.gapCycles, program.haltOnce === true);
+        yield* idleFor(vcpu, program.gapCycles, program.haltOnce === true);
         continue;
       }
       // Always run (and so yield) once per operation, even for zero compute.
-      yield vcpu.runGuest(program.gapCycles);
+      yield* vcpu.runGuest(program.gapCycles);
       if (op === OP_DONE) break;
       if (op === OP_NONE) continue;
       const start = vcpu.cursorCycles;
@@ -186,11 +186,11 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
       vcpu.currentOp = op;
       // Single-instruction operations go straight to the platform (one generator less).
       const insn = SINGLE_INSN[op];
-      if (insn >= 0) yield vcpu.platform.execute(vcpu, insn, 0);
+      if (insn >= 0) yield* vcpu.platform.execute(vcpu, insn, 0);
       else if (op === OP.memory) {
         yield memoryBatch(vcpu, vm, vm.translation!, program.batch!, workload.memory!);
-      } else yield multiStep(vcpu, vm, op, program.arg, program.pages);
-      if (vcpu.pendingIrqs !== 0) yield vcpu.guestInterrupts();
+      } else yield* multiStep(vcpu, vm, op, program.arg, program.pages);
+      if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
       vcpu.currentOp = -1;
       vcpu.timeline?.operation(vcpu.lane, op, start, vcpu.cursorCycles - start);
       if (op === OP.memory) {
@@ -206,15 +206,15 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
       }
     }
     env.onFinished();
-    yield vcpu.pause(); // the run may end here (all workloads complete)
+    yield* vcpu.pause(); // the run may end here (all workloads complete)
   }
   // Nothing (more) to do: the guest's idle loop halts until interrupts wake it.
   for (;;) {
     if (vm.terminated) {
-      yield vcpu.shutdown();
+      yield* vcpu.shutdown();
       return;
     }
-    yield vcpu.halt();
-    if (vcpu.pendingIrqs !== 0) yield vcpu.guestInterrupts();
+    yield* vcpu.halt();
+    if (vcpu.pendingIrqs !== 0) yield* vcpu.guestInterrupts();
   }
 }

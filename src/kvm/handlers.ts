@@ -34,7 +34,7 @@ export function* emulateIpi(vcpu: Vcpu, vm: Vm, target: number): Flow {
 export function* notifyVirtio(vcpu: Vcpu, vm: Vm, queue: number, onVcpuThread: boolean): Flow {
   const net = vm.net!;
   if (onVcpuThread) {
-    yield userspaceExit(vcpu, vm, P.VMM_VIRTIO_TX, P.SYSCALL);
+    yield* userspaceExit(vcpu, vm, P.VMM_VIRTIO_TX, P.SYSCALL);
     net.sentByVcpu(queue);
     return;
   }

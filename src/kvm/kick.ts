@@ -23,5 +23,5 @@ export function* kickAndWait(targets: readonly Vcpu[], by: HostThread): Flow {
     if (target !== by) target.kick(acks, by);
     else acks.countDown();
   }
-  yield by.waitOn(acks, P.WAIT_ACK);
+  yield* by.waitOn(acks, P.WAIT_ACK);
 }

@@ -16,14 +16,14 @@ import type { PlatformVm } from "./platform.ts";
  * open `launched`.
  */
 export function* launchVm(thread: HostThread, platform: PlatformVm, launched: Latch): Flow {
-  yield thread.takeCpu();
-  yield platform.launch!(thread);
-  yield thread.releaseCpu(); // at the thread's own time, so the vCPUs start no earlier
+  yield* thread.takeCpu();
+  yield* platform.launch!(thread);
+  yield* thread.releaseCpu(); // at the thread's own time, so the vCPUs start no earlier
   launched.countDown();
 }
 
 /** A vCPU thread sleeps (idle, without a pCPU) until its VM is launched, then runs `body`. */
 export function* afterLaunch(vcpu: HostThread, launched: Latch, body: Flow): Flow {
-  yield vcpu.waitOn(launched, P.IDLE);
-  yield body;
+  yield* vcpu.waitOn(launched, P.IDLE);
+  yield* body;
 }

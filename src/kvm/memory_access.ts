@@ -150,7 +150,7 @@ export class MemoryView {
       }
       for (let page = lo; page < hi; page++) {
         const ready = platform.pageReady?.(page, this.vtl) ?? memory.isMapped(page);
-        if (!ready) yield platform.execute(vcpu, INSN.MEM_TOUCH, page);
+        if (!ready) yield* platform.execute(vcpu, INSN.MEM_TOUCH, page);
       }
       this.refresh();
       this.update(region);
@@ -227,7 +227,7 @@ function* acceptChunk(vcpu: Vcpu, vm: Vm, region: number): Flow {
   if (waiters !== undefined) {
     const done = new GuestFlag();
     waiters.push(done);
-    yield vcpu.spinUntil(done);
+    yield* vcpu.spinUntil(done);
     return;
   }
   accepting.set(region, []);
@@ -266,7 +266,7 @@ export function* memoryBatch(
 ): Flow {
   const view = memoryView(vm, vcpu.platform, batch);
   const before = vcpu.cursorCycles;
-  yield view.prepare(vcpu);
+  yield* view.prepare(vcpu);
   const n = batch.accesses;
   if (n === 0) { // the warm-up: only the touching in
     totals.warmupCycles += vcpu.cursorCycles - before;
@@ -277,13 +277,13 @@ export function* memoryBatch(
   const accessCycles = Math.round((cost.dataCycles + cost.stlbHitCycles) * n);
   const walkCycles = Math.round(cost.walkCycles * n);
   if (batch.vtl === 0) {
-    yield vcpu.runGuest(accessCycles);
-    if (walkCycles > 0) yield vcpu.runGuest(walkCycles, P.TLB_WALK);
+    yield* vcpu.runGuest(accessCycles);
+    if (walkCycles > 0) yield* vcpu.runGuest(walkCycles, P.TLB_WALK);
   } else {
-    yield vcpu.platform.runInVtl!(vcpu, batch.vtl, accessCycles, walkCycles);
+    yield* vcpu.platform.runInVtl!(vcpu, batch.vtl, accessCycles, walkCycles);
   }
   const rest = batch.minCycles - (vcpu.cursorCycles - start);
-  if (rest > 0) yield vcpu.runGuest(rest);
+  if (rest > 0) yield* vcpu.runGuest(rest);
   totals.accesses += n;
   totals.batchCycles += vcpu.cursorCycles - start;
   totals.accessCycles += accessCycles + walkCycles;

@@ -17,7 +17,7 @@ import type { Vm } from "./vm.ts";
  */
 export function* userspaceExit(vcpu: Vcpu, vm: Vm, ...handlerPrims: number[]): Flow {
   vcpu.step(P.IOCTL_RET);
-  yield vcpu.waitOn(vm.vmmLock, P.WAIT_VMM_LOCK);
+  yield* vcpu.waitOn(vm.vmmLock, P.WAIT_VMM_LOCK);
   for (const prim of handlerPrims) vcpu.step(prim);
   if (vcpu.lagCycles > 0) yield vcpu.lagCycles; // release the lock when the handler really ends
   vm.vmmLock.release();

@@ -197,7 +197,7 @@ export class Vcpu extends HostThread {
   /** Runs the platform's host work if some was requested (clearing the request first). */
   *#hostWork(): Flow {
     this.hostWork = false;
-    yield this.platform.hostWork!(this);
+    yield* this.platform.hostWork!(this);
   }
 
   /** True while halt-polling: the pool asks a polling vCPU first when a thread waits. */
@@ -246,13 +246,13 @@ export class Vcpu extends HostThread {
   *runGuest(cycles: number, prim: number = P.GUEST): Flow {
     let remaining = cycles;
     for (;;) {
-      if (this.#eventWaiting()) yield this.#handleEvent();
+      if (this.#eventWaiting()) yield* this.#handleEvent();
       const start = this.cursorCycles;
       const cause = yield this.#beginStretch(prim, remaining, GUEST);
       this.#endStretch();
       if (cause === undefined) return;
       remaining -= this.cursorCycles - start;
-      yield this.#handleEvent();
+      yield* this.#handleEvent();
       if (remaining <= 0) return;
     }
   }
@@ -261,7 +261,7 @@ export class Vcpu extends HostThread {
   *spinUntil(flag: GuestFlag): Flow {
     while (!flag.isSet) {
       if (this.#eventWaiting()) {
-        yield this.#handleEvent();
+        yield* this.#handleEvent();
         continue;
       }
       flag.spinBy(this);
@@ -269,15 +269,15 @@ export class Vcpu extends HostThread {
       this.#endStretch();
       flag.spinBy(undefined);
       if (cause === undefined) throw new Error(`${this.name} spun ${SPIN_LIMIT_CYCLES} cycles`);
-      yield this.#handleEvent();
+      yield* this.#handleEvent();
     }
   }
 
   /** The guest idles (HLT) until `flag` is set, handling the interrupts that wake it. */
   *idleUntil(flag: GuestFlag): Flow {
     while (!flag.isSet) {
-      yield this.halt();
-      if (this.pendingIrqs !== 0) yield this.guestInterrupts();
+      yield* this.halt();
+      if (this.pendingIrqs !== 0) yield* this.guestInterrupts();
     }
   }
 
@@ -300,15 +300,15 @@ export class Vcpu extends HostThread {
       if (!woken) {
         this.step(P.VCPU_PUT);
         this.#mode = BLOCKED;
-        yield this.sleep(this.#wake, P.IDLE);
+        yield* this.sleep(this.#wake, P.IDLE);
         this.#mode = HOST;
         this.step(P.VCPU_LOAD);
         this.loadVcpu(this);
       }
       this.step(P.KVM_HALT_RESUME);
     }
-    if (this.hostWork) yield this.#hostWork();
-    if (this.needResched) yield this.preempt();
+    if (this.hostWork) yield* this.#hostWork();
+    if (this.needResched) yield* this.preempt();
     this.enter();
   }
 
@@ -319,7 +319,7 @@ export class Vcpu extends HostThread {
   *shutdown(): Flow {
     this.step(P.VCPU_PUT);
     this.#mode = BLOCKED;
-    yield this.sleep(new Signal(), P.IDLE); // nothing wakes it
+    yield* this.sleep(new Signal(), P.IDLE); // nothing wakes it
   }
 
   /**
@@ -328,14 +328,14 @@ export class Vcpu extends HostThread {
    * `if (vcpu.needResched) yield* vcpu.preempt(); vcpu.enter();`.
    */
   *enterGuest(): Flow {
-    if (this.needResched) yield this.preempt();
+    if (this.needResched) yield* this.preempt();
     this.enter();
   }
 
   /** KVM's preemption point before entry: put the vCPU, go to the run queue, load it again. */
   *preempt(): Flow {
     this.step(P.VCPU_PUT);
-    yield this.reschedule();
+    yield* this.reschedule();
     this.step(P.VCPU_LOAD);
     this.loadVcpu(this);
   }
@@ -357,7 +357,7 @@ export class Vcpu extends HostThread {
       const id = 31 - Math.clz32(this.pendingIrqs & -this.pendingIrqs);
       this.pendingIrqs &= ~(1 << id);
       const flow = this.irqSources[id].guestHandler(this);
-      if (flow !== undefined) yield flow;
+      if (flow !== undefined) yield* flow;
     }
   }
 
@@ -376,7 +376,7 @@ export class Vcpu extends HostThread {
     const exitNeeded = this.#acks.length > 0 || this.needResched || this.#timerExit ||
       this.hostWork || (this.pendingIrqs !== 0 && !this.config.postedInterrupts);
     if (!exitNeeded) {
-      yield this.guestInterrupts();
+      yield* this.guestInterrupts();
       return;
     }
     const timer = this.#timerExit;
@@ -389,9 +389,9 @@ export class Vcpu extends HostThread {
       for (const ack of this.#acks) ack.countDown();
       this.#acks.length = 0;
     }
-    if (this.hostWork) yield this.#hostWork();
-    yield this.enterGuest();
-    yield this.guestInterrupts();
+    if (this.hostWork) yield* this.#hostWork();
+    yield* this.enterGuest();
+    yield* this.guestInterrupts();
   }
 
   /**

@@ -80,7 +80,7 @@ export class BackendThread extends HostThread {
     this.#items.length = 0;
     this.#phases.length = 0;
     this.#head = 0;
-    yield this.sleep(new Signal(), P.IDLE); // nothing restarts it
+    yield* this.sleep(new Signal(), P.IDLE); // nothing restarts it
   }
 
   /** Queues work; wakes the thread if it sleeps (`by` pays for the wake-up). */
@@ -93,8 +93,8 @@ export class BackendThread extends HostThread {
 
   /** The thread's body: sleep until there is work, then process everything queued. */
   *run(): Flow {
-    yield this.waitOn(this.#work, P.IDLE);
-    yield this.takeCpu(true);
+    yield* this.waitOn(this.#work, P.IDLE);
+    yield* this.takeCpu(true);
     const userspace = this.backend !== "vhost";
     const lock = this.#lock;
     for (;;) {
@@ -102,7 +102,7 @@ export class BackendThread extends HostThread {
         const request = this.#items[this.#head];
         const phase = this.#phases[this.#head];
         this.#head++;
-        if (lock !== undefined) yield this.waitOn(lock, P.WAIT_VMM_LOCK);
+        if (lock !== undefined) yield* this.waitOn(lock, P.WAIT_VMM_LOCK);
         if (phase === TX) {
           this.step(userspace ? P.VMM_VIRTIO_TX : P.VHOST_TX);
           if (userspace) this.step(P.SYSCALL); // write to the tap device
@@ -114,7 +114,7 @@ export class BackendThread extends HostThread {
               (yield* returnOf(platform.deviceWrite(this, request.bufferPage, !userspace)));
             if (!survived) {
               if (lock !== undefined) lock.release();
-              yield this.#die();
+              yield* this.#die();
               return;
             }
           }
@@ -127,12 +127,12 @@ export class BackendThread extends HostThread {
         if (lock !== undefined) lock.release();
         if (phase === TX) request.device.sent(request);
         else request.device.complete(request, this);
-        if (this.needResched) yield this.reschedule();
+        if (this.needResched) yield* this.reschedule();
       }
       this.#items.length = 0;
       this.#phases.length = 0;
       this.#head = 0;
-      yield this.sleep(this.#work, P.IDLE);
+      yield* this.sleep(this.#work, P.IDLE);
     }
   }
 }

@@ -112,14 +112,14 @@ class X86Vm implements PlatformVm {
       case INSN.PIO_WRITE:
         this.exit(vcpu, EXIT_KIND.PIO);
         if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
-        else yield userspaceExit(vcpu, vm, P.VMM_PIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
         this.exit(vcpu, EXIT_KIND.MMIO);
         vcpu.step(P.KVM_MMIO_DECODE);
         if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
-        else yield userspaceExit(vcpu, vm, P.VMM_MMIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
         break;
       case INSN.MSR_READ:
         this.exit(vcpu, EXIT_KIND.MSR_READ);
@@ -131,7 +131,7 @@ class X86Vm implements PlatformVm {
         break;
       case INSN.TSC_DEADLINE:
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
-        yield armTscDeadline(vcpu, arg);
+        yield* armTscDeadline(vcpu, arg);
         break;
       case INSN.ICR_WRITE:
         if (vcpu.config.ipiVirtualization && arg !== vcpu.index) {
@@ -142,18 +142,18 @@ class X86Vm implements PlatformVm {
           return;
         }
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
-        yield emulateIpi(vcpu, vm, arg);
+        yield* emulateIpi(vcpu, vm, arg);
         break;
       case INSN.VIRTIO_NOTIFY:
         this.exit(vcpu, EXIT_KIND.MMIO);
         // Without an ioeventfd KVM decodes the write before returning to the VMM.
         if (this.#notifyOnVcpuThread) vcpu.step(P.KVM_MMIO_DECODE);
-        yield notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
         break;
       case INSN.MEM_TOUCH:
       case INSN.ACCEPT_4K: // a plain guest has nothing to accept: the access faults it in
         if (vm.memory.isMapped(arg)) return; // mapped already: plain guest access
-        yield this.#tdpFault(vcpu, arg);
+        yield* this.#tdpFault(vcpu, arg);
         break;
       case INSN.ACCEPT_2M: {
         // The guest touches every page of the chunk; each unmapped one faults.
@@ -161,8 +161,8 @@ class X86Vm implements PlatformVm {
         const last = Math.min(first + PAGES_PER_2M, vm.memory.pages);
         for (let page = first; page < last; page++) {
           if (vm.memory.isMapped(page)) continue;
-          yield this.#tdpFault(vcpu, page);
-          if (vcpu.needResched) yield vcpu.preempt();
+          yield* this.#tdpFault(vcpu, page);
+          if (vcpu.needResched) yield* vcpu.preempt();
           vcpu.enter();
         }
         return;
@@ -173,7 +173,7 @@ class X86Vm implements PlatformVm {
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
     }
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
   }
 
@@ -181,7 +181,7 @@ class X86Vm implements PlatformVm {
     const vm = this.#vm;
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     vcpu.step(P.KVM_MMU_FAULT);
-    yield vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     // Another vCPU may have mapped it meanwhile (a spurious fault).
     if (!vm.memory.isMapped(page)) {
       const huge = this.#huge;

@@ -231,14 +231,14 @@ class SnpVm implements PlatformVm {
       case INSN.PIO_WRITE:
         this.#vcExit(vcpu, EXIT_KIND.PIO);
         if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
-        else yield userspaceExit(vcpu, vm, P.VMM_PIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
-        yield this.#mmioReady(vcpu);
+        yield* this.#mmioReady(vcpu);
         this.#vcExit(vcpu, EXIT_KIND.MMIO); // the #VC handler decoded it: no emulation in KVM
         if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
-        else yield userspaceExit(vcpu, vm, P.VMM_MMIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
         break;
       case INSN.MSR_READ:
       case INSN.MSR_WRITE:
@@ -247,21 +247,21 @@ class SnpVm implements PlatformVm {
         break;
       case INSN.TSC_DEADLINE:
         this.#vcExit(vcpu, EXIT_KIND.MSR_WRITE);
-        yield armTscDeadline(vcpu, arg);
+        yield* armTscDeadline(vcpu, arg);
         break;
       case INSN.ICR_WRITE: // no AVIC: every ICR write exits
         this.#vcExit(vcpu, EXIT_KIND.MSR_WRITE);
-        yield emulateIpi(vcpu, vm, arg);
+        yield* emulateIpi(vcpu, vm, arg);
         break;
       case INSN.VIRTIO_NOTIFY: {
         vcpu.step(P.GUEST_BOUNCE_COPY); // the request goes out through a shared buffer
-        yield this.#mmioReady(vcpu);
+        yield* this.#mmioReady(vcpu);
         this.#vcExit(vcpu, EXIT_KIND.MMIO);
-        yield notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
         break;
       }
       case INSN.MEM_TOUCH:
-        yield this.#touch(vcpu, arg);
+        yield* this.#touch(vcpu, arg);
         return;
       case INSN.ACCEPT_4K:
         yield this.#accept(vcpu, arg, 1);
@@ -285,7 +285,7 @@ class SnpVm implements PlatformVm {
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
     }
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
   }
 
@@ -295,7 +295,7 @@ class SnpVm implements PlatformVm {
     this.#mmioInstalled = true;
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     vcpu.step(P.KVM_MMU_FAULT);
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
   }
 
@@ -309,20 +309,20 @@ class SnpVm implements PlatformVm {
   *launch(thread: HostThread): Flow {
     const psp = this.#psp;
     thread.step(P.SYSCALL); // KVM_SEV_SNP_LAUNCH_START
-    yield pspCommand(thread, psp, P["PSP_CMD(SNP_LAUNCH_START)"]);
+    yield* pspCommand(thread, psp, P["PSP_CMD(SNP_LAUNCH_START)"]);
     thread.step(P.SYSCALL); // KVM_SEV_SNP_LAUNCH_UPDATE for the image
     for (let page = 0; page < LAUNCH_IMAGE_PAGES; page++) {
       thread.step(P.PAGE_ALLOC);
       if (this.#hostAccess === "guest-memfd") thread.step(P.PAGE_COPY); // into guest_memfd
       thread.step(P.RMPUPDATE);
-      yield pspCommand(thread, psp, P["PSP_CMD(SNP_LAUNCH_UPDATE)"]);
+      yield* pspCommand(thread, psp, P["PSP_CMD(SNP_LAUNCH_UPDATE)"]);
     }
     thread.step(P.SYSCALL); // KVM_SEV_SNP_LAUNCH_FINISH: each vCPU's VMSA, then finish
     for (let i = 0; i < this.#vm.vcpus.length; i++) {
       thread.step(P.RMPUPDATE);
-      yield pspCommand(thread, psp, P["PSP_CMD(SNP_LAUNCH_UPDATE)"]);
+      yield* pspCommand(thread, psp, P["PSP_CMD(SNP_LAUNCH_UPDATE)"]);
     }
-    yield pspCommand(thread, psp, P["PSP_CMD(SNP_LAUNCH_FINISH)"]);
+    yield* pspCommand(thread, psp, P["PSP_CMD(SNP_LAUNCH_FINISH)"]);
   }
 
   // ---- Guest memory: accept, convert, touch ------------------------------------------
@@ -384,7 +384,7 @@ class SnpVm implements PlatformVm {
   *#touch(vcpu: Vcpu, page: number): Flow {
     const flags = this.#vm.memory.pageFlags[page];
     if ((flags & PAGE_PRIVATE) === 0) {
-      if ((flags & PAGE_MAPPED) === 0) yield this.#sharedFault(vcpu, page);
+      if ((flags & PAGE_MAPPED) === 0) yield* this.#sharedFault(vcpu, page);
       return;
     }
     if (!this.#rmp.isValidated(page)) {
@@ -392,7 +392,7 @@ class SnpVm implements PlatformVm {
       yield this.#accept(vcpu, page, 1);
       return;
     }
-    while (!this.#privateReady(page)) yield this.#privateFault(vcpu, page, false);
+    while (!this.#privateReady(page)) yield* this.#privateFault(vcpu, page, false);
   }
 
   /**
@@ -404,7 +404,7 @@ class SnpVm implements PlatformVm {
   *#pvalidate(vcpu: Vcpu, first: number, count: number, validate: boolean): Flow {
     const rmp = this.#rmp;
     if (this.#guest2m && count === PAGES_PER_2M && (validate || rmp.allValidated(first, count))) {
-      while (!this.#privateReady(first)) yield this.#privateFault(vcpu, first, true);
+      while (!this.#privateReady(first)) yield* this.#privateFault(vcpu, first, true);
       vcpu.step(P.PVALIDATE);
       if (rmp.is2M(first)) {
         rmp.setValidated(first, count, validate);
@@ -413,7 +413,7 @@ class SnpVm implements PlatformVm {
     }
     for (let page = first; page < first + count; page++) {
       if (rmp.isValidated(page) === validate) continue;
-      while (!this.#privateReady(page)) yield this.#privateFault(vcpu, page, false);
+      while (!this.#privateReady(page)) yield* this.#privateFault(vcpu, page, false);
       vcpu.step(P.PVALIDATE);
       rmp.setValidated(page, 1, validate);
     }
@@ -433,7 +433,7 @@ class SnpVm implements PlatformVm {
         this.exit(vcpu, EXIT_KIND.HYPERCALL);
         vcpu.step(P.KVM_GHCB_MSR);
         yield this.#convertRange(vcpu, page, 1, 1, toPrivate);
-        if (vcpu.needResched) yield vcpu.preempt();
+        if (vcpu.needResched) yield* vcpu.preempt();
         vcpu.enter();
       }
       return;
@@ -447,7 +447,7 @@ class SnpVm implements PlatformVm {
       vcpu.stepTimes(P.KVM_PSC_ENTRY, batch);
       const start = first + done * entryPages;
       yield this.#convertRange(vcpu, start, batch * entryPages, entryPages, toPrivate);
-      if (vcpu.needResched) yield vcpu.preempt();
+      if (vcpu.needResched) yield* vcpu.preempt();
       vcpu.enter();
     }
   }
@@ -493,19 +493,19 @@ class SnpVm implements PlatformVm {
     // The request's entries were copied out: the vCPU's own GHCB map must not hold up the
     // grace period it is about to wait for.
     if (this.#ghcbMapToken[vcpu.index] >= 0) this.#unmapGhcb(vcpu);
-    yield vcpu.waitOn(this.pscSrcu.gracePeriod(), P.WAIT_SRCU);
+    yield* vcpu.waitOn(this.pscSrcu.gracePeriod(), P.WAIT_SRCU);
     vcpu.step(P.SRCU_SYNC);
     const huge = count === PAGES_PER_2M &&
       (toPrivate ? (memory.regionFlags[region] & REGION_HUGE) !== 0 : rmp.is2M(first));
     const unit = huge ? count : 1;
     for (let start = first; start < first + count; start += unit) {
       if (rmp.isAssigned(start) !== toPrivate) {
-        yield vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
+        yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
         if (!huge && rmp.is2M(start)) {
           vcpu.step(P.PSMASH); // part of a 2 MiB entry changes
           rmp.smash(start);
         }
-        yield this.#rmpUpdate(vcpu, start, unit, toPrivate);
+        yield* this.#rmpUpdate(vcpu, start, unit, toPrivate);
         if (toPrivate && this.#directMapSplit[region] === 0) {
           this.#directMapSplit[region] = 1;
           vcpu.step(P.DIRECT_MAP_SPLIT);
@@ -540,7 +540,7 @@ class SnpVm implements PlatformVm {
     const huge = count === PAGES_PER_2M && this.#canMapHuge(first, false);
     vcpu.stepTimes(P.PAGE_ALLOC, huge ? 1 : missing);
     vcpu.stepTimes(P.PAGE_CLEAR, missing);
-    yield vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     if (huge) {
       vcpu.step(P.KVM_MMU_FAULT);
       memory.map2m(first);
@@ -562,10 +562,10 @@ class SnpVm implements PlatformVm {
     const vm = this.#vm;
     const memory = vm.memory;
     const flags = memory.pageFlags;
-    yield vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
+    yield* vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
     vcpu.step(P.KVM_SET_ATTRIBUTES);
     vcpu.stepTimes(P.XA_OP, count);
-    yield vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
     let leaves = 0;
     for (let page = first; page < first + count; page++) {
       const pageFlags = flags[page];
@@ -605,7 +605,7 @@ class SnpVm implements PlatformVm {
       const stop = Math.min(end, regionFirst + PAGES_PER_2M);
       if (rmp.is2M(start)) {
         if (start === regionFirst && stop - start === PAGES_PER_2M) {
-          yield this.#rmpUpdate(vcpu, start, PAGES_PER_2M, false);
+          yield* this.#rmpUpdate(vcpu, start, PAGES_PER_2M, false);
           vcpu.stepTimes(P.CACHE_FLUSH, PAGES_PER_2M);
           start = stop;
           continue;
@@ -615,7 +615,7 @@ class SnpVm implements PlatformVm {
       }
       for (let page = start; page < stop; page++) {
         if (!rmp.isAssigned(page)) continue;
-        yield this.#rmpUpdate(vcpu, page, 1, false);
+        yield* this.#rmpUpdate(vcpu, page, 1, false);
         vcpu.step(P.CACHE_FLUSH);
       }
       start = stop;
@@ -670,13 +670,13 @@ class SnpVm implements PlatformVm {
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     if ((memory.pageFlags[page] & PAGE_PRIVATE) === 0) {
       vcpu.step(P.KVM_MMU_FAULT);
-      yield this.#sharedPrivateMismatch(vcpu, page);
+      yield* this.#sharedPrivateMismatch(vcpu, page);
     } else if (
       (memory.regionFlags[Math.floor(page / PAGES_PER_2M)] & REGION_HUGE) !== 0 &&
       !rmp.is2M(page)
     ) {
       vcpu.step(P.KVM_MMU_FAULT);
-      yield this.#zapHugeLeaf(vcpu, page); // size mismatch: 2 MiB leaf, 4 KiB entries
+      yield* this.#zapHugeLeaf(vcpu, page); // size mismatch: 2 MiB leaf, 4 KiB entries
     } else {
       const mapped = memory.isMapped(page);
       const huge = !mapped && (want2M || rmp.is2M(page)) && this.#canMapHuge(page, true);
@@ -685,7 +685,7 @@ class SnpVm implements PlatformVm {
         if (!rmp.isAssigned(first)) {
           vcpu.step(P.PAGE_ALLOC);
           vcpu.stepTimes(P.PAGE_CLEAR, PAGES_PER_2M);
-          yield this.#rmpUpdate(vcpu, first, PAGES_PER_2M, true);
+          yield* this.#rmpUpdate(vcpu, first, PAGES_PER_2M, true);
         }
       } else {
         if (rmp.is2M(page)) {
@@ -698,10 +698,10 @@ class SnpVm implements PlatformVm {
             vcpu.step(P.PAGE_ALLOC);
             vcpu.step(P.PAGE_CLEAR);
           }
-          yield this.#rmpUpdate(vcpu, page, 1, true);
+          yield* this.#rmpUpdate(vcpu, page, 1, true);
         }
       }
-      yield vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
+      yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
       vcpu.step(P.KVM_MMU_FAULT);
       if (!memory.isMapped(page)) {
         if (huge) memory.map2m(page);
@@ -710,7 +710,7 @@ class SnpVm implements PlatformVm {
       if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
       vm.mmuLock.read.release();
     }
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
   }
 
@@ -732,7 +732,7 @@ class SnpVm implements PlatformVm {
   /** Zaps the 2 MiB leaf over `page`'s region, with a remote TLB flush. */
   *#zapHugeLeaf(vcpu: Vcpu, page: number): Flow {
     const vm = this.#vm;
-    yield vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
     if ((vm.memory.regionFlags[Math.floor(page / PAGES_PER_2M)] & REGION_HUGE) !== 0) {
       this.#unmapRegion(page);
       vcpu.step(P.KVM_ZAP);
@@ -756,7 +756,7 @@ class SnpVm implements PlatformVm {
     const vm = this.#vm;
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     vcpu.step(P.KVM_MMU_FAULT);
-    yield vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     if (!vm.memory.isMapped(page)) {
       vcpu.step(P.PAGE_ALLOC);
       vcpu.step(P.PAGE_CLEAR);
@@ -764,7 +764,7 @@ class SnpVm implements PlatformVm {
     }
     if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
     vm.mmuLock.read.release();
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
   }
 
@@ -855,7 +855,7 @@ class SnpVm implements PlatformVm {
         thread.step(P.PSMASH); // only this 4 KiB page goes shared
         this.#rmp.smash(page);
       }
-      yield this.#rmpUpdate(thread, page, 1, false);
+      yield* this.#rmpUpdate(thread, page, 1, false);
       this.#stolenPages.add(page);
       return true;
     }
@@ -878,7 +878,7 @@ class SnpVm implements PlatformVm {
     vm.terminated = true;
     vm.outcomes?.record(at, "guest-terminated", vm.name, "terminated itself after the #VC");
     vm.outcomes?.record(at, "service-lost", vm.name, "the guest terminated");
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
   }
 }
 

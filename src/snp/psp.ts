@@ -17,7 +17,7 @@ import type { Flow, HostThread } from "../host/thread.ts";
  * firmware time (the caller sleeps until the command's completion interrupt).
  */
 export function* pspCommand(thread: HostThread, psp: FifoServer, command: number): Flow {
-  yield thread.waitOn(psp, P.WAIT_PSP);
+  yield* thread.waitOn(psp, P.WAIT_PSP);
   thread.step(command);
   if (thread.lagCycles > 0) yield thread.lagCycles; // the PSP is busy until the command ends
   psp.release();

@@ -251,15 +251,15 @@ class TdxVm implements PlatformVm {
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.PIO);
         if (this.#devicesInKernel) vcpu.step(P.KVM_PIO);
-        else yield userspaceExit(vcpu, vm, P.VMM_PIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_PIO);
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
-        yield this.#mmioReady(vcpu);
+        yield* this.#mmioReady(vcpu);
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MMIO); // the #VE handler decoded it: no emulation in KVM
         if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
-        else yield userspaceExit(vcpu, vm, P.VMM_MMIO);
+        else yield* userspaceExit(vcpu, vm, P.VMM_MMIO);
         break;
       case INSN.MSR_READ:
       case INSN.MSR_WRITE:
@@ -270,29 +270,29 @@ class TdxVm implements PlatformVm {
       case INSN.TSC_DEADLINE:
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
-        yield armTscDeadline(vcpu, arg);
+        yield* armTscDeadline(vcpu, arg);
         break;
       case INSN.ICR_WRITE:
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MSR_WRITE);
-        yield emulateIpi(vcpu, vm, arg);
+        yield* emulateIpi(vcpu, vm, arg);
         break;
       case INSN.VIRTIO_NOTIFY: {
         vcpu.step(P.GUEST_BOUNCE_COPY); // the request goes out through a shared buffer
-        yield this.#mmioReady(vcpu);
+        yield* this.#mmioReady(vcpu);
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MMIO);
-        yield notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
         break;
       }
       case INSN.MEM_TOUCH:
-        yield this.#touch(vcpu, arg);
+        yield* this.#touch(vcpu, arg);
         return;
       case INSN.ACCEPT_4K:
-        yield this.#accept4k(vcpu, arg);
+        yield* this.#accept4k(vcpu, arg);
         return;
       case INSN.ACCEPT_2M:
-        yield this.#accept2m(vcpu, arg);
+        yield* this.#accept2m(vcpu, arg);
         return;
       case INSN.MAP_GPA_SHARED:
       case INSN.MAP_GPA_PRIVATE:
@@ -300,7 +300,7 @@ class TdxVm implements PlatformVm {
         break;
       case INSN.MAP_GPA_SHARED_4K:
       case INSN.MAP_GPA_PRIVATE_4K:
-        yield this.#mapGpa4k(vcpu, arg, insn === INSN.MAP_GPA_SHARED_4K);
+        yield* this.#mapGpa4k(vcpu, arg, insn === INSN.MAP_GPA_SHARED_4K);
         break;
       default:
         throw new Error(`${vcpu.name} cannot execute instruction ${insn}`);
@@ -308,9 +308,9 @@ class TdxVm implements PlatformVm {
     // #reenter written out: this is every TDVMCALL's path, and a generator per exit costs.
     if (vcpu.hostWork) {
       vcpu.hostWork = false;
-      yield this.hostWork(vcpu);
+      yield* this.hostWork(vcpu);
     }
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
   }
 
@@ -321,16 +321,16 @@ class TdxVm implements PlatformVm {
   *#reenter(vcpu: Vcpu): Flow {
     if (vcpu.hostWork) {
       vcpu.hostWork = false;
-      yield this.hostWork(vcpu);
+      yield* this.hostWork(vcpu);
     }
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
   }
 
   /** A vCPU that would enter while KVM holds every vCPU out of the TD spins until it may. */
   *hostWork(vcpu: Vcpu): Flow {
     const gate = this.#td.entryGate;
-    if (gate !== undefined) yield vcpu.waitOn(gate, P.WAIT_SEPT_ZAP);
+    if (gate !== undefined) yield* vcpu.waitOn(gate, P.WAIT_SEPT_ZAP);
   }
 
   /** The first MMIO access of the TD exits so KVM can map the region to raise #VE. */
@@ -339,7 +339,7 @@ class TdxVm implements PlatformVm {
     this.#mmioInstalled = true;
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     vcpu.step(P.KVM_MMU_FAULT);
-    yield this.#reenter(vcpu);
+    yield* this.#reenter(vcpu);
   }
 
   /** Shared pages are ready once mapped; private ones once accepted (and so mapped). */
@@ -358,12 +358,12 @@ class TdxVm implements PlatformVm {
     const memory = this.#vm.memory;
     const flags = memory.pageFlags[page];
     if ((flags & PAGE_PRIVATE) === 0) {
-      if ((flags & PAGE_MAPPED) === 0) yield this.#sharedFault(vcpu, page);
+      if ((flags & PAGE_MAPPED) === 0) yield* this.#sharedFault(vcpu, page);
       return;
     }
     if ((flags & PAGE_ACCEPTED) !== 0) return;
     vcpu.step(P.GUEST_VE); // touching a pending page raises #VE; the handler accepts it
-    yield this.#accept4k(vcpu, page);
+    yield* this.#accept4k(vcpu, page);
   }
 
   /** TDG.MEM.PAGE.ACCEPT of one 4 KiB page (C.4). */
@@ -371,7 +371,7 @@ class TdxVm implements PlatformVm {
     const memory = this.#vm.memory;
     yield this.#acceptCall(vcpu, page, 0);
     if ((memory.pageFlags[page] & PAGE_ACCEPTED) !== 0) return; // already accepted
-    while (!memory.isMapped(page)) yield this.#privateFault(vcpu, page, false);
+    while (!memory.isMapped(page)) yield* this.#privateFault(vcpu, page, false);
     vcpu.step(P.TDX_PAGE_ZERO);
     memory.addPageFlags(page, PAGE_ACCEPTED);
   }
@@ -383,7 +383,7 @@ class TdxVm implements PlatformVm {
     const last = Math.min(first + PAGES_PER_2M, memory.pages);
     yield this.#acceptCall(vcpu, first, 1);
     if (this.#huge && !this.#has4kLeaves(first, last)) {
-      while (!memory.isMapped(first)) yield this.#privateFault(vcpu, first, true);
+      while (!memory.isMapped(first)) yield* this.#privateFault(vcpu, first, true);
       for (let page = first; page < last; page++) {
         if ((memory.pageFlags[page] & PAGE_ACCEPTED) !== 0) continue;
         vcpu.step(P.TDX_PAGE_ZERO);
@@ -393,8 +393,8 @@ class TdxVm implements PlatformVm {
     }
     // KVM maps 4 KiB (or 4 KiB leaves are already there): the 2 MiB ACCEPT faults once,
     // gets a 4 KiB leaf, fails with a size mismatch, and the guest accepts 4 KiB at a time.
-    while (!memory.isMapped(first)) yield this.#privateFault(vcpu, first, false);
-    for (let page = first; page < last; page++) yield this.#accept4k(vcpu, page);
+    while (!memory.isMapped(first)) yield* this.#privateFault(vcpu, first, false);
+    for (let page = first; page < last; page++) yield* this.#accept4k(vcpu, page);
   }
 
   /**
@@ -443,10 +443,10 @@ class TdxVm implements PlatformVm {
     const td = this.#td;
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     vcpu.step(P.KVM_MMU_FAULT);
-    yield vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     let mapped = memory.isMapped(page); // another vCPU may have mapped it meanwhile
     if (!mapped) {
-      yield this.#walk(vcpu, page, huge ? WALK_2M : WALK_4K);
+      yield* this.#walk(vcpu, page, huge ? WALK_2M : WALK_4K);
       const missing = td.missingTables(page, huge);
       let ok = true;
       for (let level = 3; level >= 1 && ok; level--) {
@@ -474,7 +474,7 @@ class TdxVm implements PlatformVm {
     vm.mmuLock.read.release();
     if (mapped) td.progressed(vcpu.index);
     else td.noteNoProgress(vcpu.index, page); // the guest will retry the same ACCEPT
-    yield this.#reenter(vcpu);
+    yield* this.#reenter(vcpu);
   }
 
   /**
@@ -488,7 +488,7 @@ class TdxVm implements PlatformVm {
     }
     const top = WALK_4K - 1;
     for (let level = top; level > top - levels; level--) {
-      yield this.#callWith(vcpu, SEPT_RD, P["SEAMCALL(TDH.MEM.SEPT.RD)"], page, level, RETRY);
+      yield* this.#callWith(vcpu, SEPT_RD, P["SEAMCALL(TDH.MEM.SEPT.RD)"], page, level, RETRY);
     }
   }
 
@@ -615,7 +615,7 @@ class TdxVm implements PlatformVm {
     const vm = this.#vm;
     this.exit(vcpu, EXIT_KIND.TDP_FAULT);
     vcpu.step(P.KVM_MMU_FAULT);
-    yield vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     if (!vm.memory.isMapped(page)) {
       vcpu.step(P.PAGE_ALLOC);
       vcpu.step(P.PAGE_CLEAR);
@@ -625,7 +625,7 @@ class TdxVm implements PlatformVm {
       yield vcpu.lagCycles;
     }
     vm.mmuLock.read.release();
-    yield this.#reenter(vcpu);
+    yield* this.#reenter(vcpu);
   }
 
   /** MapGPA of one 2 MiB chunk (C.6): through userspace, or handled in KVM. */
@@ -650,7 +650,7 @@ class TdxVm implements PlatformVm {
       vcpu.step(P.IOCTL_RET);
       vcpu.step(P.VMM_MAPGPA);
     }
-    yield this.#setAttributes4k(vcpu, page, toShared);
+    yield* this.#setAttributes4k(vcpu, page, toShared);
     if (!this.#mapGpaInKernel) vcpu.step(P.IOCTL_ENTER);
   }
 
@@ -664,19 +664,19 @@ class TdxVm implements PlatformVm {
   *#setAttributes4k(vcpu: Vcpu, page: number, toShared: boolean): Flow {
     const vm = this.#vm;
     const memory = vm.memory;
-    yield vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
+    yield* vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
     vcpu.step(P.KVM_SET_ATTRIBUTES);
     vcpu.step(P.XA_OP);
-    yield vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
     const others = this.#others[vcpu.index];
     const private_ = (memory.pageFlags[page] & PAGE_PRIVATE) !== 0;
     if (toShared && private_) {
       const first = page - (page % PAGES_PER_2M);
       if (memory.isHuge(first)) {
-        yield this.#block(vcpu, first, PAGES_PER_2M);
-        yield this.#track(vcpu, others);
+        yield* this.#block(vcpu, first, PAGES_PER_2M);
+        yield* this.#track(vcpu, others);
         vcpu.step(P.PAGE_ALLOC); // the new S-EPT page
-        yield this.#callWith(
+        yield* this.#callWith(
           vcpu,
           DEMOTE,
           P["SEAMCALL(TDH.MEM.PAGE.DEMOTE)"],
@@ -703,10 +703,10 @@ class TdxVm implements PlatformVm {
     const memory = vm.memory;
     const first = chunk * PAGES_PER_2M;
     const last = Math.min(first + PAGES_PER_2M, memory.pages);
-    yield vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
+    yield* vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
     vcpu.step(P.KVM_SET_ATTRIBUTES);
     vcpu.stepTimes(P.XA_OP, last - first);
-    yield vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
     const others = this.#others[vcpu.index];
     if (toShared) {
       yield this.#zapPrivate(vcpu, first, last, others);
@@ -745,27 +745,27 @@ class TdxVm implements PlatformVm {
     }
     if (leaves.length === 0) return;
     if (this.#batchedZap) {
-      for (const [page, pages] of leaves) yield this.#block(vcpu, page, pages);
-      yield this.#track(vcpu, others);
+      for (const [page, pages] of leaves) yield* this.#block(vcpu, page, pages);
+      yield* this.#track(vcpu, others);
       for (const [page, pages] of leaves) {
-        yield this.#remove(vcpu, page, pages);
-        yield this.#yieldMmuLock(vcpu);
+        yield* this.#remove(vcpu, page, pages);
+        yield* this.#yieldMmuLock(vcpu);
       }
       return;
     }
     for (const [page, pages] of leaves) {
-      yield this.#block(vcpu, page, pages);
-      yield this.#track(vcpu, others);
-      yield this.#remove(vcpu, page, pages);
-      yield this.#yieldMmuLock(vcpu);
+      yield* this.#block(vcpu, page, pages);
+      yield* this.#track(vcpu, others);
+      yield* this.#remove(vcpu, page, pages);
+      yield* this.#yieldMmuLock(vcpu);
     }
   }
 
   /** The mirror walk to a private leaf, then TDH.MEM.RANGE.BLOCK on it. */
   *#block(vcpu: Vcpu, page: number, pages: number): Flow {
-    yield this.#walk(vcpu, page, pages > 1 ? WALK_2M : WALK_4K);
+    yield* this.#walk(vcpu, page, pages > 1 ? WALK_2M : WALK_4K);
     const level = pages > 1 ? 1 : 0;
-    yield this.#callWith(
+    yield* this.#callWith(
       vcpu,
       BLOCK,
       P["SEAMCALL(TDH.MEM.RANGE.BLOCK)"],
@@ -777,7 +777,7 @@ class TdxVm implements PlatformVm {
 
   /** TDH.MEM.TRACK, then an IPI round: every running vCPU exits before pages go. */
   *#track(vcpu: Vcpu, others: Vcpu[]): Flow {
-    yield this.#callWith(vcpu, TRACK, P["SEAMCALL(TDH.MEM.TRACK)"], 0, 0, this.#zapBusy);
+    yield* this.#callWith(vcpu, TRACK, P["SEAMCALL(TDH.MEM.TRACK)"], 0, 0, this.#zapBusy);
     yield kickAndWait(others, vcpu);
   }
 
@@ -785,10 +785,10 @@ class TdxVm implements PlatformVm {
   *#remove(vcpu: Vcpu, page: number, pages: number): Flow {
     const level = pages > 1 ? 1 : 0;
     const remove = P["SEAMCALL(TDH.MEM.PAGE.REMOVE)"];
-    yield this.#callWith(vcpu, REMOVE, remove, page, level, this.#zapBusy);
+    yield* this.#callWith(vcpu, REMOVE, remove, page, level, this.#zapBusy);
     const wbinvd = P["SEAMCALL(TDH.PHYMEM.PAGE.WBINVD)"];
     for (let at = page; at < page + pages; at++) {
-      yield this.#callWith(vcpu, WBINVD, wbinvd, at, 0, RETRY);
+      yield* this.#callWith(vcpu, WBINVD, wbinvd, at, 0, RETRY);
     }
     vcpu.stepTimes(P.PAGE_CLEAR, pages);
   }
@@ -800,7 +800,7 @@ class TdxVm implements PlatformVm {
     if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
     if (lock.waiting === 0) return;
     lock.write.release();
-    yield vcpu.waitOn(lock.write, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(lock.write, P.WAIT_MMU_LOCK);
   }
 }
 

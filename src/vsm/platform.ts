@@ -241,8 +241,8 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     this.#vtl1Batch[2 * vcpu.index] = accessCycles;
     this.#vtl1Batch[2 * vcpu.index + 1] = walkCycles;
     this.exit(vcpu, EXIT_KIND.HYPERCALL);
-    yield this.#runVtl1Stint(vcpu, WORK_MEMORY, false);
-    yield this.#reenter(vcpu);
+    yield* this.#runVtl1Stint(vcpu, WORK_MEMORY, false);
+    yield* this.#reenter(vcpu);
   }
 
   /** The memslots of VTL0's view (memslot protections only). */
@@ -271,19 +271,19 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     switch (insn) {
       case INSN.VTL_CALL:
         this.exit(vcpu, EXIT_KIND.HYPERCALL);
-        yield this.#runVtl1Stint(vcpu, WORK_CALL, false);
+        yield* this.#runVtl1Stint(vcpu, WORK_CALL, false);
         break;
       case INSN.VTL_PROTECT:
         yield this.#protect(vcpu, arg);
         break;
       case INSN.SECURE_WRITE:
-        yield this.#access(vcpu, arg >= 0 ? arg : this.#nextLocked(vcpu), ACCESS_WRITE);
+        yield* this.#access(vcpu, arg >= 0 ? arg : this.#nextLocked(vcpu), ACCESS_WRITE);
         return;
       case INSN.MEM_TOUCH:
-        yield this.#access(vcpu, arg, ACCESS_READ);
+        yield* this.#access(vcpu, arg, ACCESS_READ);
         return;
       case INSN.VTL_IPI:
-        yield this.#vtlIpi(vcpu, arg);
+        yield* this.#vtlIpi(vcpu, arg);
         break;
       case INSN.VTL_GET_REGISTERS:
         this.#getRegisters(vcpu);
@@ -294,10 +294,10 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
       case INSN.MAP_GPA_PRIVATE:
         throw new Error(`${vcpu.name}: a VSM guest has no private memory (instruction ${insn})`);
       default:
-        yield this.#x86.execute(vcpu, insn, arg); // VTL-agnostic: the VMX flows
+        yield* this.#x86.execute(vcpu, insn, arg); // VTL-agnostic: the VMX flows
         return;
     }
-    yield this.#reenter(vcpu);
+    yield* this.#reenter(vcpu);
   }
 
   /**
@@ -305,22 +305,22 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
    * VTL1 for an interrupt that arrived while VTL0 ran (A.2).
    */
   *hostWork(vcpu: Vcpu): Flow {
-    if (this.#paused) yield this.#hold(vcpu);
+    if (this.#paused) yield* this.#hold(vcpu);
     const i = vcpu.index;
     if (this.#busy[i] !== 0 || this.vtls.active[i] !== VTL0) return;
     const wanted = this.#switch === SWITCH_USERSPACE
       ? this.#threads[i].awaitingHandOver
       : this.vtls.pending(i, VTL1) !== 0;
-    if (wanted) yield this.#runVtl1Stint(vcpu, WORK_INTERRUPT, false);
+    if (wanted) yield* this.#runVtl1Stint(vcpu, WORK_INTERRUPT, false);
   }
 
   /** Back to VTL0's guest: pending host work, a reschedule point, the entry. */
   *#reenter(vcpu: Vcpu): Flow {
     if (vcpu.hostWork) {
       vcpu.hostWork = false;
-      yield this.hostWork(vcpu);
+      yield* this.hostWork(vcpu);
     }
-    if (vcpu.needResched) yield vcpu.preempt();
+    if (vcpu.needResched) yield* vcpu.preempt();
     vcpu.enter();
   }
 
@@ -340,7 +340,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
         if (inVmm) vcpu.step(P.IOCTL_ENTER); // the VMM asks KVM to run VTL1
         vcpu.step(P.KVM_VTL_SWITCH);
         this.enterVtl1(vcpu, vcpu, work);
-        yield this.runVtl1(vcpu, vcpu, work);
+        yield* this.runVtl1(vcpu, vcpu, work);
         this.exitVtl1(vcpu, vcpu);
         vcpu.step(P.KVM_VTL_SWITCH);
         break;
@@ -348,7 +348,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
         if (!inVmm) vcpu.step(P.IOCTL_RET);
         this.#minimalSwitch(vcpu);
         this.enterVtl1(vcpu, vcpu, work);
-        yield this.runVtl1(vcpu, vcpu, work);
+        yield* this.runVtl1(vcpu, vcpu, work);
         this.exitVtl1(vcpu, vcpu);
         vcpu.step(P.IOCTL_RET);
         this.#minimalSwitch(vcpu);
@@ -358,7 +358,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
         vcpu.step(P.VMM_VTL_SWITCH);
         vcpu.step(P.IOCTL_ENTER); // KVM_RUN on VTL1's plane
         this.enterVtl1(vcpu, vcpu, work);
-        yield this.runVtl1(vcpu, vcpu, work);
+        yield* this.runVtl1(vcpu, vcpu, work);
         this.exitVtl1(vcpu, vcpu);
         vcpu.step(P.IOCTL_RET);
         vcpu.step(P.VMM_VTL_SWITCH);
@@ -372,7 +372,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
         vcpu.step(P.THREAD_HANDOFF);
         if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
         vtl1.handOver(work);
-        yield vcpu.sleep(vtl1.returned, P.WAIT_HANDOFF); // VTL1 runs on its own thread
+        yield* vcpu.sleep(vtl1.returned, P.WAIT_HANDOFF); // VTL1 runs on its own thread
         vcpu.stepTimes(P.STATE_SYNC_PUT, PROTOTYPE_IOCTLS.returnVtl0Put);
         vcpu.step(P.IOCTL_ENTER);
         vcpu.loadVcpu(vcpu); // VTL0's KVM vCPU again
@@ -513,11 +513,11 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
   /** VTL0 accesses `page` (`access`: read or write). */
   *#access(vcpu: Vcpu, page: number, access: number): Flow {
     if ((this.vtls.views[VTL0][page] & access) === 0) {
-      yield this.#secureIntercept(vcpu);
+      yield* this.#secureIntercept(vcpu);
       return;
     }
     if (this.#vm.memory.isMapped(page)) return; // mapped with this access: no exit
-    yield this.#fault(vcpu, page);
+    yield* this.#fault(vcpu, page);
   }
 
   /** A TDP fault on an allowed access: map the page in VTL0's EPT. */
@@ -528,7 +528,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
     const reader = vm.srcu.readLock(); // memslots are read under kvm->srcu
     this.#lookup(vcpu);
-    yield vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
+    yield* vcpu.waitOn(vm.mmuLock.read, P.WAIT_MMU_LOCK);
     if (!vm.memory.isMapped(page)) {
       const region = Math.floor(page / PAGES_PER_2M);
       if (this.#host2m && this.#mixed[region] === 0) {
@@ -555,7 +555,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     }
     vm.mmuLock.read.release();
     vm.srcu.readUnlock(reader);
-    yield this.#reenter(vcpu);
+    yield* this.#reenter(vcpu);
   }
 
   /**
@@ -568,15 +568,15 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     this.#lookup(vcpu);
     if (this.#kernelIntercepts) {
       vcpu.step(P.KVM_SYNIC_MESSAGE);
-      yield this.#runVtl1Stint(vcpu, WORK_INTERCEPT, false);
+      yield* this.#runVtl1Stint(vcpu, WORK_INTERCEPT, false);
     } else {
       vcpu.step(P.IOCTL_RET); // KVM_EXIT_MEMORY_FAULT, with RWX flags and instruction length
       vcpu.stepTimes(P.STATE_SYNC_GET, STATE_SYNC_IOCTLS); // VTL0's registers for the message
       vcpu.stepTimes(P.VMM_GUEST_READ, INTERCEPT_GUEST_READS);
       vcpu.step(P.VMM_INTERCEPT);
-      yield this.#runVtl1Stint(vcpu, WORK_INTERCEPT, true);
+      yield* this.#runVtl1Stint(vcpu, WORK_INTERCEPT, true);
     }
-    yield this.#reenter(vcpu);
+    yield* this.#reenter(vcpu);
   }
 
   /** Memslot lookup levels (the tree grows with fragmentation). */
@@ -599,7 +599,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     const access = this.#protectCount[i]++ % 2 === 0 ? ACCESS_CODE : ACCESS_DATA;
     this.exit(vcpu, EXIT_KIND.HYPERCALL);
     vcpu.step(P.IOCTL_RET);
-    yield vcpu.waitOn(vm.vmmLock, P.WAIT_VMM_LOCK);
+    yield* vcpu.waitOn(vm.vmmLock, P.WAIT_VMM_LOCK);
     vcpu.step(P.VMM_PROTECT);
     if (this.#memslots !== undefined) yield this.#protectBySlots(vcpu, first, last, access);
     else yield this.#protectByAttributes(vcpu, first, last, access);
@@ -622,11 +622,11 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
    */
   *#protectByAttributes(vcpu: Vcpu, first: number, last: number, access: number): Flow {
     const vm = this.#vm;
-    yield vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
+    yield* vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
     vcpu.step(P.KVM_SET_ATTRIBUTES);
     if (this.#changes(first, last, access)) {
       vcpu.stepTimes(P.XA_OP, last - first);
-      yield vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
+      yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
       const zapped = this.#zap(first, last, access);
       if (zapped > 0) {
         vcpu.stepTimes(P.KVM_ZAP, zapped);
@@ -652,14 +652,14 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     const vm = this.#vm;
     const slots = this.#memslots!;
     yield this.#pauseAll(vcpu);
-    yield vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
+    yield* vcpu.waitOn(vm.slotsLock, P.WAIT_SLOTS_LOCK);
     // Invalidate (and delete) the old slots: KVM zaps every mapping they had.
     const start = slots.slotStart(first);
     const end = slots.slotEnd(last - 1);
     vcpu.step(P.KVM_SET_MEMSLOT);
     this.#lookup(vcpu);
-    yield this.#srcuSync(vcpu);
-    yield vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
+    yield* this.#srcuSync(vcpu);
+    yield* vcpu.waitOn(vm.mmuLock.write, P.WAIT_MMU_LOCK);
     const zapped = this.#zap(start, end, -1);
     if (zapped > 0) {
       vcpu.stepTimes(P.KVM_ZAP, zapped);
@@ -674,7 +674,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
     this.#updateMixed(first, last);
     vcpu.step(P.KVM_SET_MEMSLOT);
     this.#lookup(vcpu);
-    yield this.#srcuSync(vcpu);
+    yield* this.#srcuSync(vcpu);
     vm.slotsLock.release();
     yield this.#resumeAll(vcpu);
   }
@@ -714,7 +714,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
   *#srcuSync(vcpu: Vcpu): Flow {
     vcpu.step(P.SRCU_SYNC);
     if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
-    yield vcpu.waitOn(this.#vm.srcu.gracePeriod(), P.WAIT_SRCU);
+    yield* vcpu.waitOn(this.#vm.srcu.gracePeriod(), P.WAIT_SRCU);
   }
 
   /**
@@ -733,7 +733,7 @@ export class VsmVm implements PlatformVm, Vtl1Runner {
   *#hold(vcpu: Vcpu): Flow {
     vcpu.step(P.IOCTL_RET);
     this.#held.push(vcpu);
-    yield vcpu.sleep(this.#resume[vcpu.index], P.WAIT_PAUSED);
+    yield* vcpu.sleep(this.#resume[vcpu.index], P.WAIT_PAUSED);
     vcpu.step(P.IOCTL_ENTER);
     vcpu.loadVcpu(vcpu);
   }

@@ -118,10 +118,10 @@ export class VtlThread {
   /** The thread's body: parked in KVM_RUN until a call or an interrupt needs VTL1. */
   *run(): Flow {
     const thread = this.thread;
-    yield thread.waitOn(this.#wake, P.IDLE); // parked from the start, without a pCPU
-    yield this.#takeCpu();
+    yield* thread.waitOn(this.#wake, P.IDLE); // parked from the start, without a pCPU
+    yield* this.#takeCpu();
     for (;;) {
-      yield this.#serve();
+      yield* this.#serve();
       this.#state = PARKED;
       if (this.#runner.vtl1Pending(this.vcpu)) {
         // An interrupt came while VTL1 was on its way out: KVM_RUN returns at once.
@@ -129,15 +129,15 @@ export class VtlThread {
         this.#work = WORK_INTERRUPT;
         continue;
       }
-      yield this.#sleep(P.IDLE);
+      yield* this.#sleep(P.IDLE);
     }
   }
 
   /** Gives up the pCPU until woken, then takes one again. */
   *#sleep(prim: number): Flow {
-    yield this.thread.releaseCpu();
-    yield this.thread.waitOn(this.#wake, prim);
-    yield this.#takeCpu();
+    yield* this.thread.releaseCpu();
+    yield* this.thread.waitOn(this.#wake, prim);
+    yield* this.#takeCpu();
   }
 
   /**
@@ -147,7 +147,7 @@ export class VtlThread {
    */
   *#takeCpu(): Flow {
     this.#checkPreempt.set(0);
-    yield this.thread.takeCpu(true);
+    yield* this.thread.takeCpu(true);
   }
 
   /** One VTL1 stint, from the parked KVM_RUN returning to parking again. */
@@ -163,7 +163,7 @@ export class VtlThread {
       thread.step(P.THREAD_HANDOFF);
       if (thread.lagCycles > 0) yield thread.lagCycles;
       vcpu.requestHostWork(thread);
-      yield this.#sleep(P.WAIT_HANDOFF);
+      yield* this.#sleep(P.WAIT_HANDOFF);
     }
     this.#state = RUNNING;
     const work = this.#work;
@@ -173,7 +173,7 @@ export class VtlThread {
     thread.step(P.IOCTL_ENTER);
     thread.loadVcpu(this); // VTL1's own KVM vCPU
     this.#runner.enterVtl1(thread, vcpu, work);
-    yield this.#runner.runVtl1(thread, vcpu, work);
+    yield* this.#runner.runVtl1(thread, vcpu, work);
     this.#runner.exitVtl1(thread, vcpu);
     thread.step(P.IOCTL_RET);
     thread.step(P.VMM_VTL_SWITCH);
