@@ -18,6 +18,7 @@ import {
   REPORTS_DIR,
   scenarioFiles,
   SCENARIOS_DIR,
+  START_TIMELINE_SPANS,
   timelineFlags,
   timelineRequest,
 } from "./command.ts";
@@ -116,7 +117,11 @@ export const startCommand: Command = {
   flags: {
     scenarios: suite.flags.scenarios,
     out: outFlag,
-    "timeline-spans": timelineFlags["timeline-spans"],
+    "timeline-spans": {
+      ...timelineFlags["timeline-spans"],
+      doc: `record at most n timeline spans per report (default ${START_TIMELINE_SPANS}; ` +
+        "0: no timeline)",
+    },
     ...serveFlags,
     quiet: quietFlag,
   },
@@ -129,7 +134,7 @@ export const startCommand: Command = {
     const reportsDir = String(values.out ?? REPORTS_DIR);
     const files = scenarioFiles(dir);
     if (files.length === 0) throw new UsageError(`cvmsim start: no scenario files in ${dir}/`);
-    const timelineSpans = timelineRequest("start", values)?.maxSpans ?? 0;
+    const timelineSpans = timelineRequest("start", values, START_TIMELINE_SPANS)?.maxSpans ?? 0;
     Deno.mkdirSync(reportsDir, { recursive: true });
     const progress = progressOf("start", values, io);
     const producer = new ReportProducer({
