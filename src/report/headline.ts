@@ -3,6 +3,8 @@
  * scenario cards chart and what a report page shows first. Chosen from the baseline's
  * summary, in this order:
  *
+ * 0. when a failure had effects under any design: the service the VMs lost, summed over
+ *    VMs, in ms (less is better) — the blast radius is the answer there, not the cycles;
  * 1. memory workloads: accesses per second (more is better);
  * 2. a run of fixed work (it ended when every workload finished): the simulated time the work
  *    took (less is better) — a boot, an acceptance, a loop of exits — unless that time is
@@ -43,6 +45,14 @@ export function headlineOf(summaries: Summary[], baseline = 0): Headline {
       return v === undefined || !Number.isFinite(v) ? null : v;
     }),
   });
+  if (summaries.some((s) => (s.outcomes?.events.length ?? 0) > 0)) {
+    return pick(
+      "service lost, summed over VMs",
+      "ms",
+      true,
+      (s) => s.outcomes?.serviceLoss.reduce((sum, loss) => sum + loss.downMs, 0) ?? 0,
+    );
+  }
   if (base.workloads.some((w) => w.memory !== undefined)) {
     return pick("memory accesses per second", "1/s", false, (s) => {
       const memory = s.workloads.filter((w) => w.memory !== undefined);

@@ -1,4 +1,4 @@
-import { deepStrictEqual, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { headlineOf, outcomeText } from "../../src/report/headline.ts";
 import { loadScenario } from "../../src/scenario/load.ts";
 import { simulate } from "../../src/scenario/run.ts";
@@ -63,4 +63,20 @@ Deno.test("a run whose VMM was killed says so in a few words", () => {
   const loaded = loadScenario("scenarios/snp-buggy-dma.json");
   const summary = simulate(loaded, "snp.sigbus").summary;
   strictEqual(outcomeText(summary), "1 killed by SIGBUS");
+});
+
+Deno.test("when a failure had effects under any design, the service lost is the headline", () => {
+  const loaded = loadScenario("scenarios/snp-buggy-dma.json");
+  const runs = loaded.scenario.designs.map((design) => simulate(loaded, design).summary);
+  const headline = headlineOf(runs);
+  strictEqual(headline.metric, "service lost, summed over VMs");
+  strictEqual(headline.lowerIsBetter, true);
+  deepStrictEqual(
+    headline.values,
+    runs.map((s) => s.outcomes.serviceLoss.reduce((sum, loss) => sum + loss.downMs, 0)),
+  );
+  // The design that kills the shared daemon takes every guest's network with it.
+  const byDesign = Object.fromEntries(runs.map((s, i) => [s.design.name, headline.values[i]!]));
+  strictEqual(byDesign["snp.upstream"], 0);
+  ok(byDesign["snp.sigbus"] > byDesign["snp.auto-convert"], JSON.stringify(byDesign));
 });
