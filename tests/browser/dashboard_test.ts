@@ -157,6 +157,13 @@ Deno.test({
         strictEqual(await chartLabels(page, "difference"), 2);
         ok(await paintedPixels(page, "difference") > 500);
         ok(await paintedPixels(page, "domains") > 500);
+        // A design far from the rest can be left out of the charts (not the tables).
+        await page.uncheck("#chart-designs input[data-design='vmx.io-in-vmm']");
+        strictEqual(await chartLabels(page, "difference"), 1);
+        strictEqual(await chartLabels(page, "domains"), 1);
+        ok(await page.isDisabled("#chart-designs input[data-design='vmx.io-in-kernel']"));
+        await page.check("#chart-designs input[data-design='vmx.io-in-vmm']");
+        strictEqual(await chartLabels(page, "difference"), 2);
         // Busy time by default: no idle dataset until asked for.
         deepStrictEqual(
           await chartDatasets(page, "domains").then((d) => d.includes("idle")),

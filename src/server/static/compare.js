@@ -51,6 +51,15 @@ function headers(comparison) {
 }
 
 let charts = [];
+/** Designs the user left out of the charts (by name; the tables keep every design). */
+const hiddenDesigns = new Set();
+
+/** Indices of the designs the charts show. */
+function charted(comparison) {
+  return comparison.designs.map((_, i) => i).filter((i) =>
+    !hiddenDesigns.has(comparison.designs[i])
+  );
+}
 
 /**
  * Where the difference comes from: per design, its cycles by primitive minus the baseline's,
@@ -65,17 +74,18 @@ function differenceChart(comparison) {
   const deltas = (r) => r.values.map((v) => (v ?? 0) - (r.values[0] ?? 0));
   const largest = (r) => Math.max(...deltas(r).map(Math.abs));
   differing.sort((a, b) => largest(b) - largest(a));
-  const charted = differing.slice(0, CHARTED_PRIMITIVES);
+  const own = differing.slice(0, CHARTED_PRIMITIVES);
   const rest = differing.slice(CHARTED_PRIMITIVES);
-  const datasets = charted.map((r, i) => ({
+  const shown = charted(comparison);
+  const datasets = own.map((r, i) => ({
     label: r.metric,
-    data: deltas(r),
+    data: shown.map((d) => deltas(r)[d]),
     backgroundColor: PALETTE[i % PALETTE.length],
   }));
   if (rest.length > 0) {
     datasets.push({
       label: `${rest.length} other primitives`,
-      data: comparison.designs.map((_, d) => rest.reduce((s, r) => s + deltas(r)[d], 0)),
+      data: shown.map((d) => rest.reduce((s, r) => s + deltas(r)[d], 0)),
       backgroundColor: "#bab0ac",
     });
   }
@@ -83,13 +93,13 @@ function differenceChart(comparison) {
     ? "Every busy primitive took the same cycles in every run."
     : `Each design's cycles by primitive minus the baseline's, over all threads (more above ` +
       `zero, fewer below): the ${differing.length} busy primitives whose time differs, the ` +
-      `${charted.length} largest on their own. Idle time is left out, and so are the ${
+      `${own.length} largest on their own. Idle time is left out, and so are the ${
         rows.length - differing.length
       } primitives that took the same cycles in every run.`;
   charts.push(
     new Chart(document.getElementById("difference"), {
       type: "bar",
-      data: { labels: comparison.designs, datasets },
+      data: { labels: shown.map((d) => comparison.designs[d]), datasets },
       options: {
         animation: false,
         maintainAspectRatio: false,
@@ -110,14 +120,15 @@ function domainChart(comparison) {
   document.getElementById("domains-title").textContent = withIdle
     ? "Time by domain, all threads"
     : "Busy time by domain, all threads (idle left out)";
+  const shown = charted(comparison);
   charts.push(
     new Chart(document.getElementById("domains"), {
       type: "bar",
       data: {
-        labels: comparison.designs,
+        labels: shown.map((d) => comparison.designs[d]),
         datasets: domainRows.map((r) => ({
           label: r.metric,
-          data: r.values.map((v) => v ?? 0),
+          data: shown.map((d) => r.values[d] ?? 0),
           backgroundColor: DOMAIN_COLORS[r.metric] ?? "#999",
         })),
       },
@@ -154,8 +165,7 @@ async function render(baseline) {
   const query = `ids=${ids.map(encodeURIComponent).join(",")}` +
     (baseline ? `&baseline=${encodeURIComponent(baseline)}` : "");
   const comparison = await getJSON(`/api/compare?${query}`);
-  for (const chart of charts) chart.destroy();
-  charts = [];
+  hiddenDesigns.delete(comparison.designs[0]); // the baseline is always charted
   document.getElementById("title").textContent = `Compare: ${comparison.scenario}`;
   document.getElementById("subtitle").replaceChildren(
     `seed ${comparison.seed}; baseline ${comparison.designs[0]}. Reports: `,
@@ -191,10 +201,38 @@ async function render(baseline) {
       },
     ),
   );
-  differenceChart(comparison);
-  domainChart(comparison);
+  designToggles(comparison);
+  drawCharts(comparison);
   primitiveTable(comparison);
   return comparison;
+}
+
+function drawCharts(comparison) {
+  for (const chart of charts) chart.destroy();
+  charts = [];
+  differenceChart(comparison);
+  domainChart(comparison);
+}
+
+/** A box per design (the baseline's fixed) to leave a far-off design out of the charts. */
+function designToggles(comparison) {
+  document.getElementById("chart-designs").replaceChildren(
+    "In the charts: ",
+    ...comparison.designs.map((design, i) => {
+      const box = el("input", {
+        type: "checkbox",
+        checked: !hiddenDesigns.has(design) || i === 0,
+        disabled: i === 0,
+        "data-design": design,
+      });
+      box.addEventListener("change", () => {
+        if (box.checked) hiddenDesigns.delete(design);
+        else hiddenDesigns.add(design);
+        drawCharts(comparison);
+      });
+      return el("label", {}, box, ` ${design} `);
+    }),
+  );
 }
 
 try {
@@ -207,10 +245,10 @@ try {
     history.replaceState(null, "", url);
     comparison = await render(baseline).catch((error) => showError(main, error));
   });
-  document.getElementById("include-idle").addEventListener("change", () => {
-    charts.pop()?.destroy();
-    domainChart(comparison);
-  });
+  document.getElementById("include-idle").addEventListener(
+    "change",
+    () => drawCharts(comparison),
+  );
   document.getElementById("show-equal").addEventListener(
     "change",
     () => primitiveTable(comparison),
