@@ -187,9 +187,22 @@ export function scenarioJsonSchemaText(): string {
   return `${JSON.stringify(schema, null, 2)}\n`;
 }
 
+/** A cost profile file's JSON Schema, as written to docs/profile.schema.json. */
+export function profileJsonSchemaText(): string {
+  const schema = jsonSchemaDocument(PROFILE_FILE_SCHEMA, {
+    title: "cvmsim cost profile",
+    comment: "Generated from src/scenario/profile_file.ts by `deno task docs`; do not edit. " +
+      "Loading a profile also checks what this schema cannot (cost names, its base).",
+  });
+  return `${JSON.stringify(schema, null, 2)}\n`;
+}
+
 /** Files generated whole, by path. */
 export function generatedFiles(): Record<string, string> {
-  return { "docs/scenario.schema.json": scenarioJsonSchemaText() };
+  return {
+    "docs/scenario.schema.json": scenarioJsonSchemaText(),
+    "docs/profile.schema.json": profileJsonSchemaText(),
+  };
 }
 
 /** Replaces the named generated section in `text`. */

@@ -63,6 +63,11 @@ const TRANSLATION_SCHEMA = object({
 
 /** Schema of a profile file. */
 export const PROFILE_FILE_SCHEMA = object({
+  $schema: optional(string({
+    maxLength: 2000,
+    doc: "The JSON Schema editors check the file against (docs/profile.schema.json, " +
+      "generated from this declaration); the simulator ignores it.",
+  })),
   name: string({
     pattern: /^[a-z0-9][a-z0-9._-]*$/,
     patternDoc: "a name of lowercase letters, digits, '.', '_' and '-'",
