@@ -177,31 +177,24 @@ function translationDocs(spec: TranslationSpec | undefined): string[] {
   ];
 }
 
-/** The scenario file's JSON Schema, as written to docs/scenario.schema.json. */
-export function scenarioJsonSchemaText(): string {
-  const schema = jsonSchemaDocument(SCENARIO_SCHEMA, {
-    title: "cvmsim scenario",
-    comment: "Generated from src/scenario/scenario_schema.ts by `deno task docs`; do not edit. " +
-      "Loading a scenario also checks rules across fields that this schema does not.",
-  });
-  return `${JSON.stringify(schema, null, 2)}\n`;
-}
-
-/** A cost profile file's JSON Schema, as written to docs/profile.schema.json. */
-export function profileJsonSchemaText(): string {
-  const schema = jsonSchemaDocument(PROFILE_FILE_SCHEMA, {
-    title: "cvmsim cost profile",
-    comment: "Generated from src/scenario/profile_file.ts by `deno task docs`; do not edit. " +
-      "Loading a profile also checks what this schema cannot (cost names, its base).",
-  });
-  return `${JSON.stringify(schema, null, 2)}\n`;
+/** A declaration's JSON Schema as a generated file's text (2-space JSON, final newline). */
+function jsonSchemaText(...args: Parameters<typeof jsonSchemaDocument>): string {
+  return `${JSON.stringify(jsonSchemaDocument(...args), null, 2)}\n`;
 }
 
 /** Files generated whole, by path. */
 export function generatedFiles(): Record<string, string> {
   return {
-    "docs/scenario.schema.json": scenarioJsonSchemaText(),
-    "docs/profile.schema.json": profileJsonSchemaText(),
+    "docs/scenario.schema.json": jsonSchemaText(SCENARIO_SCHEMA, {
+      title: "cvmsim scenario",
+      comment: "Generated from src/scenario/scenario_schema.ts by `deno task docs`; do not edit. " +
+        "Loading a scenario also checks rules across fields that this schema does not.",
+    }),
+    "docs/profile.schema.json": jsonSchemaText(PROFILE_FILE_SCHEMA, {
+      title: "cvmsim cost profile",
+      comment: "Generated from src/scenario/profile_file.ts by `deno task docs`; do not edit. " +
+        "Loading a profile also checks what this schema cannot (cost names, its base).",
+    }),
   };
 }
 

@@ -55,6 +55,11 @@ const PAGES = {
 
 const staticDir = new URL("./static/", import.meta.url);
 
+/** Each primitive's domain, by name: the compare page leaves idle time out of its charts. */
+const PRIMITIVE_DOMAINS: Record<string, string> = Object.fromEntries(
+  PRIMITIVE_NAMES.map((name, id) => [name, DOMAINS[PRIMITIVE_DOMAIN[id]]]),
+);
+
 /** Most spans a timeline window returns before aggregating. */
 const DEFAULT_MAX_SPANS = 20_000;
 
@@ -178,9 +183,7 @@ export function createApp(options: AppOptions): Hono {
     return c.json({
       ...compareSummaries(summaries),
       reports: ids,
-      primitiveDomains: Object.fromEntries(
-        PRIMITIVE_NAMES.map((name, id) => [name, DOMAINS[PRIMITIVE_DOMAIN[id]]]),
-      ),
+      primitiveDomains: PRIMITIVE_DOMAINS,
     });
   });
 

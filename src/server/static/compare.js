@@ -96,16 +96,26 @@ function differenceChart(comparison) {
       `${own.length} largest on their own. Idle time is left out, and so are the ${
         rows.length - differing.length
       } primitives that took the same cycles in every run.`;
+  stackedBars(
+    "difference",
+    shown.map((d) => comparison.designs[d]),
+    datasets,
+    "cycles against the baseline",
+  );
+}
+
+/** A stacked bar chart, one bar per label, on canvas `id` (kept in `charts` to destroy). */
+function stackedBars(id, labels, datasets, yTitle) {
   charts.push(
-    new Chart(document.getElementById("difference"), {
+    new Chart(document.getElementById(id), {
       type: "bar",
-      data: { labels: shown.map((d) => comparison.designs[d]), datasets },
+      data: { labels, datasets },
       options: {
         animation: false,
         maintainAspectRatio: false,
         scales: {
           x: { stacked: true },
-          y: { stacked: true, title: { display: true, text: "cycles against the baseline" } },
+          y: { stacked: true, title: { display: true, text: yTitle } },
         },
       },
     }),
@@ -121,26 +131,15 @@ function domainChart(comparison) {
     ? "Time by domain, all threads"
     : "Busy time by domain, all threads (idle left out)";
   const shown = charted(comparison);
-  charts.push(
-    new Chart(document.getElementById("domains"), {
-      type: "bar",
-      data: {
-        labels: shown.map((d) => comparison.designs[d]),
-        datasets: domainRows.map((r) => ({
-          label: r.metric,
-          data: shown.map((d) => r.values[d] ?? 0),
-          backgroundColor: DOMAIN_COLORS[r.metric] ?? "#999",
-        })),
-      },
-      options: {
-        animation: false,
-        maintainAspectRatio: false,
-        scales: {
-          x: { stacked: true },
-          y: { stacked: true, title: { display: true, text: "cycles" } },
-        },
-      },
-    }),
+  stackedBars(
+    "domains",
+    shown.map((d) => comparison.designs[d]),
+    domainRows.map((r) => ({
+      label: r.metric,
+      data: shown.map((d) => r.values[d] ?? 0),
+      backgroundColor: DOMAIN_COLORS[r.metric] ?? "#999",
+    })),
+    "cycles",
   );
   document.getElementById("domains-table").replaceChildren(
     table(headers(comparison), cells(domainRows)),
