@@ -44,14 +44,26 @@ export class Signal implements Waitable {
     return false;
   }
 
-  /** Wakes the waiting process (at the current time), or remembers the fire. */
-  fire(): void {
+  /**
+   * Wakes the waiting process after `delayCycles` (a waker ahead of the simulator's time
+   * wakes it at its own time), or remembers the fire (only with no delay: a remembered
+   * fire has no time).
+   */
+  fire(delayCycles = 0): void {
     const waiter = this.#waiter;
     if (waiter === undefined) {
+      if (delayCycles !== 0) {
+        throw new Error(`Cannot fire a signal ${delayCycles} cycles ahead: nobody waits on it`);
+      }
       this.#fired = true;
       return;
     }
     this.#waiter = undefined;
-    waiter.resume();
+    waiter.resume(undefined, delayCycles);
+  }
+
+  /** Forgets a remembered fire (fires that one wake-up already answers). */
+  forget(): void {
+    this.#fired = false;
   }
 }

@@ -279,16 +279,20 @@ export class Process implements Wakeable, Waitable {
     if (entryKey === this.#wakeKey) this.#advance();
   }
 
-  /** Resumes a parked process at the current time; `value` is what its `yield` returns. */
-  resume(value?: unknown): void {
+  /**
+   * Resumes a parked process after `delayCycles` (at once by default); `value` is what
+   * its `yield` returns.
+   */
+  resume(value?: unknown, delayCycles = 0): void {
     if (this.#state !== PARKED) {
       throw new Error(
         `Cannot resume process ${this.name}: it is ${STATE_NAMES[this.#state]}, not parked`,
       );
     }
+    if (delayCycles !== 0) checkDelay(delayCycles, this.sim.now, `the resumption of ${this.name}`);
     this.#state = READY;
     this.#resumeValue = value;
-    this.#wakeKey = this.#queue.pushSlot(this.sim.now, PRIORITY_URGENT, this.#slot);
+    this.#wakeKey = this.#queue.pushSlot(this.sim.now + delayCycles, PRIORITY_URGENT, this.#slot);
   }
 
   /**

@@ -92,6 +92,11 @@ export class CpuPool {
   readonly #previous: (CpuClient | undefined)[];
   /** The KVM vCPU each pCPU last loaded (for the IBPB on a switch). */
   readonly #loaded: (object | undefined)[];
+  /** Releases ahead of the simulator's time ({@linkcode releaseAt}), earliest first. */
+  readonly #pendingClients: (CpuClient | undefined)[] = [];
+  readonly #pendingAt: number[] = [];
+  #pendingCount = 0;
+  #settleArmed = false;
   #timeline: Timeline | undefined;
   #firstLane = -1;
   #queueCounter = -1;
@@ -162,6 +167,7 @@ export class CpuPool {
 
   /** Closes the occupancy spans still open at the end of the run. */
   finishRecording(endCycles: number): void {
+    this.#settle(endCycles);
     for (const client of this.#running) this.#recordHold(client, endCycles);
   }
 
@@ -184,6 +190,7 @@ export class CpuPool {
 
   /** pCPUs not running any thread. */
   get freeCpus(): number {
+    if (this.#pendingCount > 0) this.#settle(this.sim.now);
     return this.#free;
   }
 
@@ -193,6 +200,7 @@ export class CpuPool {
    */
   take(client: CpuClient): boolean {
     const now = this.sim.now;
+    if (this.#pendingCount > 0) this.#settle(now);
     if (this.#free > 0 && this.queueLength === 0) {
       this.#free--;
       this.#run(client, now, this.#place(client, now));
@@ -202,6 +210,8 @@ export class CpuPool {
     this.#queue.push(client);
     this.#queuedSince.push(now);
     this.#queueChanged(now);
+    // A pCPU given back ahead of the simulator's time goes to the queue at that time.
+    if (this.#pendingCount > 0) this.#armSettle();
     // A polling thread stops as soon as another is runnable (KVM checks single_task_running).
     for (const running of this.#running) {
       if (running.polling && !running.needResched) {
@@ -215,10 +225,74 @@ export class CpuPool {
 
   /** Gives `client`'s pCPU back; the longest-waiting thread, if any, gets it now. */
   release(client: CpuClient): void {
+    const now = this.sim.now;
+    if (this.#pendingCount > 0) this.#settle(now);
+    this.#release(client, now);
+  }
+
+  /**
+   * Gives `client`'s pCPU back at `atCycles`, which may be ahead of the simulator's time (a
+   * thread that goes to sleep at its local time), without an event: until then the thread
+   * still holds it, exactly as if it had waited for that time and then released. Returns
+   * false, and does nothing, when a thread is queued for a pCPU (it would be handed over
+   * at that time, which needs an event: the caller waits and calls `release`).
+   */
+  releaseAt(client: CpuClient, atCycles: number): boolean {
+    const now = this.sim.now;
+    if (this.#pendingCount > 0) this.#settle(now);
+    if (atCycles <= now) {
+      this.#release(client, now);
+      return true;
+    }
+    if (this.queueLength > 0) return false;
+    // Kept in order of time (there are at most as many as pCPUs).
+    let i = this.#pendingCount++;
+    const clients = this.#pendingClients;
+    const times = this.#pendingAt;
+    while (i > 0 && times[i - 1] > atCycles) {
+      clients[i] = clients[i - 1];
+      times[i] = times[i - 1];
+      i--;
+    }
+    clients[i] = client;
+    times[i] = atCycles;
+    return true;
+  }
+
+  /** Applies the releases due by `now`, each at its own time. */
+  #settle(now: number): void {
+    const clients = this.#pendingClients;
+    const times = this.#pendingAt;
+    const count = this.#pendingCount;
+    let done = 0;
+    while (done < count && times[done] <= now) {
+      this.#release(clients[done]!, times[done]);
+      done++;
+    }
+    if (done === 0) return;
+    for (let i = done; i < count; i++) {
+      clients[i - done] = clients[i];
+      times[i - done] = times[i];
+    }
+    for (let i = count - done; i < count; i++) clients[i] = undefined;
+    this.#pendingCount = count - done;
+  }
+
+  /** A thread queued while pCPUs are being given back ahead of time: hand over then. */
+  #armSettle(): void {
+    if (this.#settleArmed) return;
+    this.#settleArmed = true;
+    this.sim.call(this.#pendingAt[0] - this.sim.now, () => {
+      this.#settleArmed = false;
+      this.#settle(this.sim.now);
+      if (this.#pendingCount > 0 && this.queueLength > 0) this.#armSettle();
+    }, PRIORITY_URGENT);
+  }
+
+  #release(client: CpuClient, now: number): void {
     if (!this.#running.delete(client)) {
       throw new Error(`Cannot release a pCPU for ${client.name}: it does not hold one`);
     }
-    const now = this.sim.now;
     this.#recordHold(client, now);
     const cpuId = client.cpuId;
     client.cpuId = -1;

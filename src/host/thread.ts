@@ -16,7 +16,7 @@
  * @module
  */
 
-import type { Process, Simulator, Waitable, Yieldable } from "../engine/mod.ts";
+import type { Process, Signal, Simulator, Waitable, Yieldable } from "../engine/mod.ts";
 import type { Timeline } from "../report/timeline.ts";
 import type { CpuClient, CpuPool } from "./cpu_pool.ts";
 import { P, PRIMITIVE_COUNT } from "./primitives.ts";
@@ -51,12 +51,18 @@ export class HostThread implements CpuClient {
   readonly primCounts: Float64Array = new Float64Array(PRIMITIVE_COUNT);
   /** Local time: every cycle before it has been charged. Never behind the simulator. */
   cursorCycles = 0;
+  /** True while the thread holds a pCPU (at the simulator's time). */
+  get onCpu(): boolean {
+    return this.sim.now < this.#offCpuAtCycles;
+  }
   /** The thread's process once started. */
   process: Process | undefined;
   /** End of the current time slice (set by the pCPU pool). */
   sliceEndCycles = 0;
-  /** True while the thread holds a pCPU. */
-  onCpu = false;
+  /** When it gives up (or gave up) its pCPU: +∞ while it holds one. */
+  #offCpuAtCycles = 0;
+  /** When its last {@linkcode sleep} began (it may be ahead of the simulator's time). */
+  #asleepSinceCycles = 0;
   /** The scheduler asked this thread to yield its pCPU at the next preemption point. */
   needResched = false;
   /** The pCPU it runs on (kept by the pool), or -1. */
@@ -188,6 +194,15 @@ export class HostThread implements CpuClient {
     this.#endWait();
   }
 
+  /**
+   * True if, while it waits in {@linkcode sleep}, it had gone to sleep by `atCycles`: a
+   * thread that parks ahead of the simulator's time is still on its way to sleep before
+   * then, and a wake-up then costs the waker nothing.
+   */
+  asleepBy(atCycles: number): boolean {
+    return this.#asleepSinceCycles <= atCycles;
+  }
+
   /** Charges the wait that just ended to the open primitive. */
   #endWait(): void {
     const prim = this.#openPrim;
@@ -211,7 +226,7 @@ export class HostThread implements CpuClient {
     this.#openPrim = P.WAIT_PCPU;
     yield this.#cpuRequest;
     this.#endWait();
-    this.onCpu = true;
+    this.#offCpuAtCycles = Infinity;
     this.switchIn(woken);
   }
 
@@ -254,7 +269,7 @@ export class HostThread implements CpuClient {
   *releaseCpu(): Flow {
     const lag = this.cursorCycles - this.sim.now;
     if (lag > 0) yield lag;
-    this.onCpu = false;
+    this.#offCpuAtCycles = this.sim.now;
     this.pool.release(this);
   }
 
@@ -279,18 +294,29 @@ export class HostThread implements CpuClient {
    * Gives up the pCPU and sleeps until `wake` fires (charged to `prim`), then waits for a
    * pCPU and is switched in. (One flat generator: this is on every backend's hot path.)
    */
-  *sleep(wake: Waitable, prim: number): Flow {
+  *sleep(wake: Signal, prim: number): Flow {
+    // The pCPU goes back at the local time, without waiting for the simulator to get there
+    // (the pool keeps it held until then), unless a thread queued for it must get it then.
     const lag = this.cursorCycles - this.sim.now;
-    if (lag > 0) yield lag;
-    this.onCpu = false;
-    this.pool.release(this);
+    if (!this.pool.releaseAt(this, this.cursorCycles)) {
+      yield lag;
+      this.pool.release(this);
+    }
+    this.#offCpuAtCycles = this.cursorCycles;
+    this.#asleepSinceCycles = this.cursorCycles;
     this.#openPrim = prim;
     yield wake;
+    // Woken before its local time: the wake-up came while it was on its way to sleep, and
+    // it sees it when it gets there, with any others that came meanwhile.
+    if (this.cursorCycles > this.sim.now) {
+      yield this.cursorCycles - this.sim.now;
+      wake.forget();
+    }
     this.#endWait();
     this.#openPrim = P.WAIT_PCPU;
     yield this.#cpuRequest;
     this.#endWait();
-    this.onCpu = true;
+    this.#offCpuAtCycles = Infinity;
     this.switchIn(true);
   }
 

@@ -87,7 +87,7 @@ export class BackendThread extends HostThread {
   submit(request: VirtioRequest, phase: number, by: HostThread | undefined): void {
     this.#items.push(request);
     this.#phases.push(phase);
-    if (this.#work.waiting) by?.step(P.KVM_WAKE);
+    if (this.#work.waiting && this.asleepBy(this.sim.now)) by?.step(P.KVM_WAKE);
     this.#work.fire();
   }
 

@@ -248,3 +248,34 @@ Deno.test("a reusable timer fires once per arming; re-arming and cancelling repl
   deepStrictEqual(fired, [80, 300]);
   strictEqual(timer.armed, false);
 });
+
+Deno.test("a signal fired ahead wakes its waiter then; ahead with nobody waiting is an error", () => {
+  const sim = new Simulator();
+  const work = new Signal();
+  const woke: number[] = [];
+  sim.process(
+    "worker",
+    function* () {
+      yield work;
+      woke.push(sim.now);
+    }(),
+  );
+  sim.call(5, () => work.fire(20)); // a waker whose own time is 20 cycles ahead
+  sim.run();
+  deepStrictEqual(woke, [25]);
+  throws(() => work.fire(3), /Cannot fire a signal 3 cycles ahead: nobody waits on it/);
+  work.fire();
+  work.forget();
+  const later: number[] = [];
+  sim.process(
+    "again",
+    function* () {
+      yield work; // the forgotten fire does not count
+      later.push(sim.now);
+    }(),
+  );
+  sim.call(7, () => work.fire());
+  sim.run();
+  deepStrictEqual(later, [sim.now]);
+  strictEqual(later[0], 32);
+});

@@ -3,7 +3,9 @@
  * idle pCPUs and the idle states they leave, placement, cold caches, IBPB with mitigations.
  */
 import { ok, strictEqual } from "node:assert/strict";
-import { Rng, RngStreams, Simulator } from "../../src/engine/mod.ts";
+import { Rng, RngStreams, Signal, Simulator } from "../../src/engine/mod.ts";
+import { P, PRIMITIVE_COUNT } from "../../src/host/primitives.ts";
+import { HostThread } from "../../src/host/thread.ts";
 import { CpuPool } from "../../src/host/cpu_pool.ts";
 import { resolveProfile } from "../../src/host/profile.ts";
 import { shippedProfile } from "../../src/profiles/mod.ts";
@@ -128,4 +130,64 @@ Deno.test("a thread goes back to its previous pCPU when that is idle", () => {
   }).summary;
   ok(prim(s, "SCHED_WAKEUP").count >= 38, "each tick wakes each vCPU");
   strictEqual(prim(s, "SEAMCALL(TDH.VP.FLUSH)").count, 0, "no TD vCPU moved to another pCPU");
+});
+
+/** A thread on `pool` whose every step of `P.VMEXIT` costs 1,000 cycles. */
+function testThread(sim: Simulator, pool: CpuPool, name: string): HostThread {
+  const costs = new Float64Array(PRIMITIVE_COUNT);
+  costs[P.VMEXIT] = 1000;
+  costs[P.CONTEXT_SWITCH] = 100;
+  return new HostThread(sim, costs, pool, name, "kernel");
+}
+
+Deno.test("a thread that sleeps ahead of the simulator's time holds its pCPU until its own time", () => {
+  const sim = new Simulator();
+  const pool = new CpuPool(sim, 1, 1e9);
+  const sleeper = testThread(sim, pool, "sleeper");
+  const other = testThread(sim, pool, "other");
+  const wake = new Signal();
+  let otherGotCpuAt = -1;
+  sleeper.start(function* () {
+    yield* sleeper.takeCpu();
+    sleeper.step(P.VMEXIT); // local time 1,100 (after the context switch), simulator still at 0
+    yield* sleeper.sleep(wake, P.IDLE); // gives the pCPU back at 1,100 without an event
+  }());
+  other.start(function* () {
+    other.stepCycles(P.GUEST, 500);
+    yield* other.takeCpu(); // at 500; the only pCPU is held until 1,100
+    otherGotCpuAt = sim.now;
+  }());
+  sim.run();
+  strictEqual(otherGotCpuAt, 1100);
+  strictEqual(other.primCycles[P.WAIT_PCPU], 600);
+  strictEqual(sleeper.onCpu, false);
+  strictEqual(other.onCpu, true);
+});
+
+Deno.test("a thread woken on its way to sleep goes on at its own time, once for every wake-up", () => {
+  const sim = new Simulator();
+  const pool = new CpuPool(sim, 1, 1e9);
+  const sleeper = testThread(sim, pool, "sleeper");
+  const wake = new Signal();
+  const resumedAt: number[] = [];
+  sleeper.start(function* () {
+    yield* sleeper.takeCpu();
+    sleeper.step(P.VMEXIT); // local time 1,100
+    yield* sleeper.sleep(wake, P.IDLE);
+    resumedAt.push(sleeper.cursorCycles);
+    yield* sleeper.sleep(wake, P.IDLE); // the second fire came before 1,100: no wake-up
+    resumedAt.push(sleeper.cursorCycles);
+  }());
+  sim.call(300, () => wake.fire());
+  sim.call(400, () => wake.fire());
+  sim.call(5000, () => wake.fire());
+  sim.run({ untilCycles: 10_000 });
+  // Woken at 300 and 400, both before it slept: it goes on at 1,100, switched straight back
+  // in (its pCPU never idled); the 5,000 fire is the next wake-up, onto the idle pCPU (a
+  // wake-up that costs nothing here).
+  strictEqual(resumedAt[0], 1100 + 100);
+  strictEqual(sleeper.primCounts[P.CONTEXT_SWITCH], 2);
+  strictEqual(resumedAt[1], 5000);
+  sleeper.finalize(10_000);
+  strictEqual(sleeper.chargedCycles(), 10_000);
 });
