@@ -259,6 +259,25 @@ export class CpuPool {
     return true;
   }
 
+  /**
+   * Takes back a release {@linkcode releaseAt} has not applied yet: the thread keeps its
+   * pCPU. False if there is none pending for `client`.
+   */
+  keep(client: CpuClient): boolean {
+    const clients = this.#pendingClients;
+    const times = this.#pendingAt;
+    const count = this.#pendingCount;
+    const at = clients.indexOf(client);
+    if (at < 0 || at >= count) return false;
+    for (let i = at + 1; i < count; i++) {
+      clients[i - 1] = clients[i];
+      times[i - 1] = times[i];
+    }
+    clients[count - 1] = undefined;
+    this.#pendingCount = count - 1;
+    return true;
+  }
+
   /** Applies the releases due by `now`, each at its own time. */
   #settle(now: number): void {
     const clients = this.#pendingClients;

@@ -293,8 +293,15 @@ export class HostThread implements CpuClient {
   /**
    * Gives up the pCPU and sleeps until `wake` fires (charged to `prim`), then waits for a
    * pCPU and is switched in. (One flat generator: this is on every backend's hot path.)
+   *
+   * The thread may be ahead of the simulator (its local time): it goes to sleep then. A
+   * wake-up that comes before then found it on its way: with `working`, it was still at
+   * work then (it checked for more work at its own time), so it does not sleep at all and
+   * returns false at its local time, with the fire remembered as a fire that came while it
+   * worked is; otherwise it sleeps and wakes at once, as after a fire that came just before
+   * it slept. Returns true once it has slept.
    */
-  *sleep(wake: Signal, prim: number): Flow {
+  *sleep(wake: Signal, prim: number, working = false): Flow<boolean> {
     // The pCPU goes back at the local time, without waiting for the simulator to get there
     // (the pool keeps it held until then), unless a thread queued for it must get it then.
     const lag = this.cursorCycles - this.sim.now;
@@ -309,6 +316,13 @@ export class HostThread implements CpuClient {
     // Woken before its local time: the wake-up came while it was on its way to sleep, and
     // it sees it when it gets there, with any others that came meanwhile.
     if (this.cursorCycles > this.sim.now) {
+      if (working && this.pool.keep(this)) {
+        this.#openPrim = -1;
+        this.#offCpuAtCycles = Infinity;
+        wake.fire();
+        yield this.cursorCycles - this.sim.now;
+        return false;
+      }
       yield this.cursorCycles - this.sim.now;
       wake.forget();
     }
@@ -318,6 +332,7 @@ export class HostThread implements CpuClient {
     this.#endWait();
     this.#offCpuAtCycles = Infinity;
     this.switchIn(true);
+    return true;
   }
 
   /**

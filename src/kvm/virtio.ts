@@ -123,16 +123,22 @@ export class BackendThread extends HostThread {
           this.step(P.IRQFD_SIGNAL);
         }
         const lag = this.cursorCycles - this.sim.now;
-        if (lag > 0) yield lag; // the request leaves (or the interrupt fires) at our time
-        if (lock !== undefined) lock.release();
-        if (phase === TX) request.device.sent(request);
-        else request.device.complete(request, this);
+        if (phase === TX && lock === undefined) {
+          // The request leaves at our time: its response is due a network latency later.
+          request.device.sent(request, lag);
+        } else {
+          if (lag > 0) yield lag; // the lock is released (or the interrupt fires) at our time
+          if (lock !== undefined) lock.release();
+          if (phase === TX) request.device.sent(request, 0);
+          else request.device.complete(request, this);
+        }
         if (this.needResched) yield* this.reschedule();
       }
       this.#items.length = 0;
       this.#phases.length = 0;
       this.#head = 0;
-      yield* this.sleep(this.#work, P.IDLE);
+      // Still at work until its local time: work that comes before then is taken then.
+      yield* this.sleep(this.#work, P.IDLE, true);
     }
   }
 }
@@ -193,12 +199,15 @@ export class VirtioNet {
    */
   sentByVcpu(queue: number): void {
     const request = this.#take(queue);
-    if (request !== undefined) this.sent(request);
+    if (request !== undefined) this.sent(request, 0);
   }
 
-  /** @internal The request is on the wire: the response arrives after the peer's latency. */
-  sent(request: VirtioRequest): void {
-    request.response.set(this.#peerLatencyCycles);
+  /**
+   * @internal The request is on the wire `delayCycles` from now: the response arrives the
+   * peer's latency after that.
+   */
+  sent(request: VirtioRequest, delayCycles: number): void {
+    request.response.set(delayCycles + this.#peerLatencyCycles);
   }
 
   /** @internal The response is in the queue: interrupt the guest. */

@@ -2,7 +2,7 @@
  * The host scheduler's costs (src/host/cpu_pool.ts, HostThread.switchIn): wake-ups onto
  * idle pCPUs and the idle states they leave, placement, cold caches, IBPB with mitigations.
  */
-import { ok, strictEqual } from "node:assert/strict";
+import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { Rng, RngStreams, Signal, Simulator } from "../../src/engine/mod.ts";
 import { P, PRIMITIVE_COUNT } from "../../src/host/primitives.ts";
 import { HostThread } from "../../src/host/thread.ts";
@@ -190,4 +190,29 @@ Deno.test("a thread woken on its way to sleep goes on at its own time, once for 
   strictEqual(resumedAt[1], 5000);
   sleeper.finalize(10_000);
   strictEqual(sleeper.chargedCycles(), 10_000);
+});
+
+Deno.test("a thread still at work until its local time does not sleep when work comes before then", () => {
+  const sim = new Simulator();
+  const pool = new CpuPool(sim, 1, 1e9);
+  const worker = testThread(sim, pool, "worker");
+  const work = new Signal();
+  const slept: boolean[] = [];
+  const at: number[] = [];
+  worker.start(function* () {
+    yield* worker.takeCpu();
+    worker.step(P.VMEXIT); // busy until 1,100
+    slept.push(yield* worker.sleep(work, P.IDLE, true));
+    at.push(worker.cursorCycles);
+    // The fire that came while it worked is remembered, as it is for a busy thread: the
+    // next sleep returns at once, through the scheduler.
+    slept.push(yield* worker.sleep(work, P.IDLE, true));
+    at.push(worker.cursorCycles);
+  }());
+  sim.call(300, () => work.fire());
+  sim.run({ untilCycles: 10_000 });
+  deepStrictEqual(slept, [false, true]);
+  deepStrictEqual(at, [1100, 1200]);
+  strictEqual(worker.primCycles[P.IDLE], 0);
+  strictEqual(worker.onCpu, true);
 });
