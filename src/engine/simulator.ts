@@ -252,6 +252,8 @@ export class Process implements Wakeable, Waitable {
   readonly #slot: number;
   #state = READY;
   #resumeValue: unknown = undefined;
+  /** When the pending interrupt resumes it, or -1 when none is pending. */
+  #interruptAtCycles = -1;
   #joiners: Process[] | undefined;
 
   /** @internal Use {@linkcode Simulator.process}. */
@@ -276,7 +278,9 @@ export class Process implements Wakeable, Waitable {
 
   /** @internal Called by the event loop. Stale entries (cancelled timers) are ignored. */
   wake(entryKey: number): void {
-    if (entryKey === this.#wakeKey) this.#advance();
+    if (entryKey !== this.#wakeKey) return;
+    this.#interruptAtCycles = -1;
+    this.#advance();
   }
 
   /**
@@ -297,11 +301,13 @@ export class Process implements Wakeable, Waitable {
 
   /**
    * Cuts short the timer this process is waiting on: it resumes after `delayCycles` with
-   * `cause` as the value of its `yield`.
-   * @throws if the process is not waiting on a timer.
+   * `cause` as the value of its `yield`. A process already interrupted, to resume later than
+   * this one would, resumes at the earlier time instead (with this `cause`).
+   * @throws if the process is neither waiting on a timer nor interrupted for later.
    */
   interrupt(cause: unknown, delayCycles = 0): void {
-    if (this.#state !== TIMER) {
+    const earlier = this.#state === READY && this.#interruptAtCycles > this.sim.now + delayCycles;
+    if (this.#state !== TIMER && !earlier) {
       throw new Error(
         `Cannot interrupt process ${this.name}: it is ${
           STATE_NAMES[this.#state]
@@ -311,6 +317,7 @@ export class Process implements Wakeable, Waitable {
     checkDelay(delayCycles, this.sim.now, `the interrupt of ${this.name}`);
     this.#state = READY;
     this.#resumeValue = cause;
+    this.#interruptAtCycles = this.sim.now + delayCycles;
     // The new key makes the pending timer entry stale.
     this.#wakeKey = this.#queue.pushSlot(this.sim.now + delayCycles, PRIORITY_URGENT, this.#slot);
   }

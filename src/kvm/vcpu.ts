@@ -77,8 +77,20 @@ export class Vcpu extends HostThread {
   #mode = HOST;
   /** Local start of the current guest or poll stretch. */
   #spendStart = 0;
+  /** Local end of the current stretch if nothing cuts it short. */
+  #spendEndCycles = 0;
   /** An event has already cut the current stretch short. */
   #interrupted = false;
+  /** When the cut ends the stretch (set with `#interrupted`). */
+  #cutAtCycles = 0;
+  /**
+   * Interrupts raised at a sender's local time, ahead of the simulator's (a bit per source
+   * id), pending from `#aheadAtCycles` (see {@linkcode raiseIrqAhead}).
+   */
+  #aheadIrqs = 0;
+  #aheadAtCycles = 0;
+  /** Delivers ahead interrupts whose stretch something else cut short first. */
+  #aheadTimer: Timer | undefined;
   /** Kickers waiting for this vCPU to leave guest mode. */
   readonly #acks: Latch[] = [];
   /** The timer expired while in guest mode (a preemption-timer exit). */
@@ -144,6 +156,46 @@ export class Vcpu extends HostThread {
     if (this.timeline !== undefined) this.#flowFrom(FLOW_INTERRUPT, origin);
     if (this.#mode === GUEST && this.guestIrqsMasked) return;
     this.#getAttention(by);
+  }
+
+  /**
+   * True if an interrupt raised at `atCycles`, ahead of the simulator's time, reaches this
+   * vCPU now as it would then: it is in a guest stretch (interrupts enabled) or a poll
+   * stretch that nothing has cut short yet and that lasts past then, so the interrupt cuts
+   * it short there (see {@linkcode raiseIrqAhead}).
+   */
+  takesIrqAhead(atCycles: number): boolean {
+    if (this.#aheadIrqs !== 0 || this.#interrupted) return false;
+    if (this.#mode === GUEST ? this.guestIrqsMasked : this.#mode !== POLL) return false;
+    return atCycles < this.#spendEndCycles;
+  }
+
+  /**
+   * Raises interrupt `id` at `by`'s local time, ahead of the simulator's, when
+   * {@linkcode takesIrqAhead} said so: the stretch is cut short then, and the interrupt is
+   * pending from then. (If an earlier event cuts the stretch first, the interrupt arrives
+   * at its time anyway, in whatever the vCPU is doing then.)
+   */
+  raiseIrqAhead(id: number, by: HostThread): void {
+    this.#aheadIrqs |= 1 << id;
+    this.#aheadAtCycles = by.cursorCycles;
+    if (this.timeline !== undefined) this.#flowFrom(FLOW_INTERRUPT, by);
+    this.#getAttention(by);
+  }
+
+  /** At the end of a stretch: ahead interrupts due by now become pending, later ones then. */
+  #aheadArrive(): void {
+    const delay = this.#aheadAtCycles - this.sim.now;
+    if (delay <= 0) {
+      this.pendingIrqs |= this.#aheadIrqs;
+      this.#aheadIrqs = 0;
+      return;
+    }
+    (this.#aheadTimer ??= this.sim.timer(() => {
+      const irqs = this.#aheadIrqs;
+      this.#aheadIrqs = 0;
+      for (let id = 0; id < 32; id++) if ((irqs & (1 << id)) !== 0) this.raiseIrq(id);
+    })).set(delay);
   }
 
   /**
@@ -229,10 +281,16 @@ export class Vcpu extends HostThread {
    * to many vCPUs reaches the last one last).
    */
   #cutShort(by?: HostThread): void {
-    if (this.#interrupted) return;
+    const at = Math.max(
+      this.sim.now,
+      by === undefined ? this.#spendStart : Math.max(this.#spendStart, by.cursorCycles),
+    );
+    // A cut already due sooner wins; one due later (a sender ahead of the simulator's time)
+    // gives way to this one.
+    if (this.#interrupted && this.#cutAtCycles <= at) return;
     this.#interrupted = true;
-    const at = by === undefined ? this.#spendStart : Math.max(this.#spendStart, by.cursorCycles);
-    this.process!.interrupt(WOKEN, Math.max(0, at - this.sim.now));
+    this.#cutAtCycles = at;
+    this.process!.interrupt(WOKEN, at - this.sim.now);
   }
 
   // ---- Flows run by the vCPU's own process --------------------------------------------
@@ -401,6 +459,7 @@ export class Vcpu extends HostThread {
   #beginStretch(prim: number, cycles: number, mode: number): number {
     this.#mode = mode;
     this.#spendStart = this.cursorCycles;
+    this.#spendEndCycles = this.cursorCycles + cycles;
     this.#interrupted = false;
     return this.beginActivity(prim, cycles);
   }
@@ -408,6 +467,7 @@ export class Vcpu extends HostThread {
   #endStretch(): void {
     this.endActivity();
     this.#mode = HOST;
+    if (this.#aheadIrqs !== 0) this.#aheadArrive();
   }
 }
 

@@ -126,6 +126,8 @@ export class BackendThread extends HostThread {
         if (phase === TX && lock === undefined) {
           // The request leaves at our time: its response is due a network latency later.
           request.device.sent(request, lag);
+        } else if (lock === undefined && request.device.completeAhead(request, this)) {
+          // The interrupt fires at our time, and the vCPU takes it then.
         } else {
           if (lag > 0) yield lag; // the lock is released (or the interrupt fires) at our time
           if (lock !== undefined) lock.release();
@@ -208,6 +210,18 @@ export class VirtioNet {
    */
   sent(request: VirtioRequest, delayCycles: number): void {
     request.response.set(delayCycles + this.#peerLatencyCycles);
+  }
+
+  /**
+   * @internal The response is in the queue at `by`'s local time, ahead of the simulator's:
+   * interrupt the guest then, if its vCPU can take it ahead (else false, and nothing done).
+   */
+  completeAhead(request: VirtioRequest, by: HostThread): boolean {
+    const vcpu = this.vm.vcpus[request.queue];
+    if (!vcpu.takesIrqAhead(by.cursorCycles)) return false;
+    this.#completed[request.queue].push(request);
+    vcpu.raiseIrqAhead(this.#irqIds[request.queue], by);
+    return true;
   }
 
   /** @internal The response is in the queue: interrupt the guest. */

@@ -153,8 +153,10 @@ export class Vm {
   /** The fault `vcpu` injects now, if one is due (each is injected once). */
   takeFault(vcpu: Vcpu): FaultSpec | undefined {
     const pending = this.#faults[vcpu.index];
-    const next = pending[pending.length - 1];
-    if (next === undefined || next.atCycles > vcpu.cursorCycles) return undefined;
+    // (Checked by length: reading index -1 of an empty array is a slow property lookup.)
+    if (pending.length === 0 || pending[pending.length - 1].atCycles > vcpu.cursorCycles) {
+      return undefined;
+    }
     return pending.pop();
   }
 

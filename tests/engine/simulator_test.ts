@@ -279,3 +279,22 @@ Deno.test("a signal fired ahead wakes its waiter then; ahead with nobody waiting
   deepStrictEqual(later, [sim.now]);
   strictEqual(later[0], 32);
 });
+
+Deno.test("an earlier interrupt overrides a later one; a later one after it is an error", () => {
+  const sim = new Simulator();
+  const log: string[] = [];
+  const sleeper = sim.process(
+    "sleeper",
+    function* () {
+      const cause = yield 1000;
+      log.push(`woke at ${sim.now} by ${String(cause)}`);
+    }(),
+  );
+  sim.call(100, () => {
+    sleeper.interrupt("ahead", 400); // a sender ahead of the simulator: due at 500
+    sleeper.interrupt("sooner", 100); // due at 200: wins
+    throws(() => sleeper.interrupt("later", 300), /Cannot interrupt process sleeper: it is ready/);
+  });
+  sim.run();
+  deepStrictEqual(log, ["woke at 200 by sooner"]);
+});
