@@ -39,6 +39,7 @@ export function* notifyVirtio(vcpu: Vcpu, vm: Vm, queue: number, onVcpuThread: b
     return;
   }
   vcpu.step(P.KVM_IOEVENTFD);
+  if (net.notifyAhead(queue, vcpu)) return;
   if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
   net.notify(queue, vcpu);
 }

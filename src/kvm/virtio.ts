@@ -83,6 +83,23 @@ export class BackendThread extends HostThread {
     yield* this.sleep(new Signal(), P.IDLE); // nothing restarts it
   }
 
+  /** True while it sleeps waiting for work that only one thread submits (a vhost worker). */
+  waitsForOneSubmitter(): boolean {
+    return this.backend === "vhost" && this.#work.waiting;
+  }
+
+  /**
+   * Queues a TX at `by`'s local time, ahead of the simulator's, and wakes the thread then
+   * (after {@linkcode waitsForOneSubmitter}; `by` pays for the wake-up if it was asleep).
+   */
+  submitAhead(request: VirtioRequest, by: HostThread): void {
+    this.#items.push(request);
+    this.#phases.push(TX);
+    const at = by.cursorCycles;
+    if (this.asleepBy(at)) by.step(P.KVM_WAKE);
+    this.#work.fire(at - this.sim.now);
+  }
+
   /** Queues work; wakes the thread if it sleeps (`by` pays for the wake-up). */
   submit(request: VirtioRequest, phase: number, by: HostThread | undefined): void {
     this.#items.push(request);
@@ -187,6 +204,20 @@ export class VirtioNet {
     request.done.clear();
     this.#posted[vcpu.index] = request;
     return request;
+  }
+
+  /**
+   * The notify reaches the backend at `by`'s local time, ahead of the simulator's, when the
+   * queue's worker is a vhost worker asleep waiting for work (its only submitter is this
+   * queue's vCPU, so nothing else can reach it first): it is woken then. False otherwise
+   * (the caller waits for its own time and calls {@linkcode notify}).
+   */
+  notifyAhead(queue: number, by: HostThread): boolean {
+    const backend = this.backends[queue];
+    if (!backend.waitsForOneSubmitter()) return false;
+    const request = this.#take(queue);
+    if (request !== undefined) backend.submitAhead(request, by);
+    return true;
   }
 
   /** The notify reached the backend (ioeventfd): hand it the queue's posted request. */

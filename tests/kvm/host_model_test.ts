@@ -1,6 +1,8 @@
 import { deepStrictEqual, ok, strictEqual } from "node:assert/strict";
 import { GuestMemory } from "../../src/host/memory.ts";
-import { assertConserved, run, scenario } from "../helpers.ts";
+import { P } from "../../src/host/primitives.ts";
+import { simulate } from "../../src/scenario/run.ts";
+import { assertConserved, load, run, scenario } from "../helpers.ts";
 
 Deno.test("overcommit: compute-bound vCPUs share one pCPU in time slices and wait in the run queue", () => {
   const { summary } = run(scenario({
@@ -182,4 +184,42 @@ Deno.test("SVM designs report SVM exit reasons and use the AMD profile by defaul
   deepStrictEqual(Object.keys(summary.totals.exitsByReason).sort(), ["IOIO", "MSR", "VMMCALL"]);
   strictEqual(summary.profile.name, "amd-svm");
   strictEqual(summary.scenario.host.clockGHz, 2.7);
+});
+
+Deno.test("vhost: the worker wakes when the notify is done, the vCPU when the signal is", () => {
+  // The vCPU notifies and the worker completes at their own local times, ahead of the
+  // simulator's: the timeline shows each effect exactly at its cause's time.
+  const json = scenario({
+    guests: [{ vcpus: 2, workloads: [{ kind: "loop", operation: "virtio-rr", iterations: 40 }] }],
+  });
+  const loaded = load(json, ["vmx.io-in-kernel"]);
+  const { summary, timeline } = simulate(loaded, "vmx.io-in-kernel", {
+    timeline: { startCycles: 0, endCycles: Infinity, maxSpans: 1e6 },
+  });
+  strictEqual(summary.operations["virtio-rr"].count, 80);
+  const steps = timeline!.steps;
+  const [lanes, prims, , starts, durations] = [0, 1, 2, 3, 4].map((i) => steps.column(i));
+  const laneOf = (name: string) => timeline!.lanes.findIndex((l) => l.name === name);
+  const spans = (lane: number, prim: number) => {
+    const out: [number, number][] = [];
+    for (let i = 0; i < steps.count; i++) {
+      if (lanes[i] === lane && prims[i] === prim) out.push([starts[i], starts[i] + durations[i]]);
+    }
+    return out;
+  };
+  for (const q of [0, 1]) {
+    const vcpu = laneOf(`vm0/vcpu${q}`), vhost = laneOf(`vm0/vhost${q}`);
+    const notified = spans(vcpu, P.KVM_IOEVENTFD).map(([, end]) => end);
+    // The worker's wake-ups alternate: for the request (TX), then for the response (RX).
+    const woken = spans(vhost, P.SCHED_WAKEUP).map(([start]) => start);
+    const signalled = spans(vhost, P.IRQFD_SIGNAL).map(([, end]) => end);
+    const pollsEnd = spans(vcpu, P.HALT_POLL).map(([, end]) => end);
+    strictEqual(notified.length, 40);
+    strictEqual(woken.length, 80);
+    for (let r = 0; r < 40; r++) {
+      strictEqual(woken[2 * r], notified[r], `request ${r}: the worker wakes at the notify`);
+      ok(woken[2 * r + 1] >= woken[2 * r] + 50_000, `request ${r}: the peer answers 20 us later`);
+      strictEqual(pollsEnd[r], signalled[r], `request ${r}: the signal ends the vCPU's poll`);
+    }
+  }
 });
