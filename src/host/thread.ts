@@ -116,7 +116,7 @@ export class HostThread implements CpuClient {
   /** Charges one occurrence of a fixed-cost primitive at the local time. */
   step(prim: number): void {
     const cycles = this.costs[prim];
-    this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, cycles);
+    if (this.timeline !== undefined) this.#record(prim, this.cursorCycles, cycles);
     this.cursorCycles += cycles;
     this.primCycles[prim] += cycles;
     this.primCounts[prim]++;
@@ -125,7 +125,7 @@ export class HostThread implements CpuClient {
   /** Charges `times` back-to-back occurrences of a fixed-cost primitive. */
   stepTimes(prim: number, times: number): void {
     const cycles = this.costs[prim] * times;
-    this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, cycles);
+    if (this.timeline !== undefined) this.#record(prim, this.cursorCycles, cycles);
     this.cursorCycles += cycles;
     this.primCycles[prim] += cycles;
     this.primCounts[prim] += times;
@@ -133,10 +133,22 @@ export class HostThread implements CpuClient {
 
   /** Charges one occurrence of a primitive whose duration is given. */
   stepCycles(prim: number, cycles: number): void {
-    this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, cycles);
+    if (this.timeline !== undefined) this.#record(prim, this.cursorCycles, cycles);
     this.cursorCycles += cycles;
     this.primCycles[prim] += cycles;
     this.primCounts[prim]++;
+  }
+
+  /**
+   * Records a step on the timeline. Once the thread's time is past what the timeline
+   * still takes (it stopped at its span limit, or its window ended) and no guest operation
+   * it belongs to is open, the thread stops offering it spans: a long run then pays for
+   * its timeline only while it is being recorded.
+   */
+  #record(prim: number, start: number, cycles: number): void {
+    const timeline = this.timeline!;
+    timeline.step(this.lane, prim, this.currentOp, start, cycles);
+    if (start >= timeline.closedFromCycles && this.currentOp < 0) this.timeline = undefined;
   }
 
   /** A yield point that charges nothing: lets a pending stop of the run take effect. */
@@ -179,7 +191,7 @@ export class HostThread implements CpuClient {
     const start = this.cursorCycles;
     // An interrupt never lands before the activity starts (senders respect local time).
     const end = Math.max(this.sim.now, start);
-    this.timeline?.step(this.lane, prim, this.currentOp, start, end - start);
+    if (this.timeline !== undefined) this.#record(prim, start, end - start);
     this.primCycles[prim] += end - start;
     this.primCounts[prim]++;
     this.cursorCycles = end;
@@ -209,7 +221,7 @@ export class HostThread implements CpuClient {
     this.#openPrim = -1;
     const waited = this.sim.now - this.cursorCycles;
     if (waited > 0) {
-      this.timeline?.step(this.lane, prim, this.currentOp, this.cursorCycles, waited);
+      if (this.timeline !== undefined) this.#record(prim, this.cursorCycles, waited);
       this.primCycles[prim] += waited;
       this.primCounts[prim]++;
       this.cursorCycles = this.sim.now;

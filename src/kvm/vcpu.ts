@@ -138,8 +138,9 @@ export class Vcpu extends HostThread {
   /** Ends the pending causal links at this vCPU's current time. */
   #flowsArrive(): void {
     const flows = this.#incomingFlows;
-    for (let i = 0; i < flows.length; i += 3) {
-      this.timeline!.flow(flows[i], flows[i + 1], flows[i + 2], this.lane, this.cursorCycles);
+    const timeline = this.timeline; // (gone once the thread is past what it still takes)
+    for (let i = 0; timeline !== undefined && i < flows.length; i += 3) {
+      timeline.flow(flows[i], flows[i + 1], flows[i + 2], this.lane, this.cursorCycles);
     }
     flows.length = 0;
   }

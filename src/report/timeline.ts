@@ -144,9 +144,15 @@ export class Timeline {
   readonly outcomes: TimelineOutcome[] = [];
   /** Set once recording stopped because maxSpans was reached (the time it stopped). */
   truncatedAtCycles: number | undefined;
+  /**
+   * No span that starts at or after this time will be recorded (the window's end, or
+   * where recording stopped): a thread past it may stop offering spans.
+   */
+  closedFromCycles: number;
 
   constructor(options: TimelineOptions) {
     this.options = options;
+    this.closedFromCycles = Math.floor(options.endCycles) + 1;
   }
 
   /** Adds a lane; returns its id. */
@@ -177,6 +183,7 @@ export class Timeline {
     if (this.truncatedAtCycles !== undefined) return start < this.truncatedAtCycles;
     if (this.spanCount >= this.options.maxSpans) {
       this.truncatedAtCycles = start;
+      this.closedFromCycles = Math.min(this.closedFromCycles, start);
       return false;
     }
     return true;
@@ -295,10 +302,13 @@ export function recordExclusive(
   const close = (now: number) => {
     if (holder >= 0) timeline.occupied(lane, holder, since, now - since);
     holder = -1;
+    // Past what the timeline still takes, with no hold open: stop following the resource.
+    if (now >= timeline.closedFromCycles) stats.observer = undefined;
   };
-  stats.observer = {
+  const observer: ResourceObserver = {
     granted(process, now) {
       close(now);
+      if (stats.observer !== observer) return;
       holder = laneOf(process);
       since = now;
     },
@@ -307,5 +317,6 @@ export function recordExclusive(
       timeline.sample(counter, now, length);
     },
   };
+  stats.observer = observer;
   return close;
 }

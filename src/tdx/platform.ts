@@ -162,7 +162,10 @@ class TdxVm implements PlatformVm {
     const lanes = Object.values(module.tdLocks).map((lock) => {
       const lane = timeline.addLane({ name: lock.name, kind: "resource", group: this.#vm.name });
       const holds: number[] = [];
-      lock.onExclusive = (holder, start, end) => holds.push(vcpus[holder]?.lane ?? -1, start, end);
+      lock.onExclusive = (holder, start, end) => {
+        // (A hold that starts where the timeline no longer takes spans is left out.)
+        if (start < timeline.closedFromCycles) holds.push(vcpus[holder]?.lane ?? -1, start, end);
+      };
       return { lane, holds };
     });
     return () => {
