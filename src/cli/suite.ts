@@ -27,7 +27,9 @@ import { readSpec } from "./sweep.ts";
 import { sweepFile, sweepIdentity, writeSweep } from "../sweep/report.ts";
 import { runSweep } from "../sweep/run.ts";
 import { decimal, integer, table } from "../report/format.ts";
-import { sweepPoints } from "../sweep/spec.ts";
+import { pointScenario, type SweepPoint, sweepPoints, type SweepSpec } from "../sweep/spec.ts";
+import { type PointResult, reusedPointResult } from "../sweep/point.ts";
+import { join } from "node:path";
 
 /**
  * Runs the sweep study of every file in `files` that has one, writing the sweep reports, and
@@ -42,15 +44,41 @@ export async function runStudies(
     const spec = readSpec(file, [], undefined, {});
     const total = sweepPoints(spec).length;
     const started = performance.now();
-    const results = await runSweep(spec, { jobs: navigator.hardwareConcurrency ?? 1 });
+    let reused = 0;
+    const results = await runSweep(spec, {
+      jobs: navigator.hardwareConcurrency ?? 1,
+      known: (point) => {
+        const result = knownPoint(spec, point, outDir);
+        if (result !== undefined) reused++;
+        return result;
+      },
+    });
     const study = sweepFile(sweepIdentity(spec, total), results, undefined, spec.crossover);
     const dir = writeSweep(outDir, study);
     say(
-      `  study ${spec.scenario.name}: ${total} points in ${
-        (performance.now() - started).toFixed(0)
-      } ms wall -> ${dir}`,
+      `  study ${spec.scenario.name}: ${total} points${
+        reused > 0 ? ` (${reused} from its reports)` : ""
+      } in ${(performance.now() - started).toFixed(0)} ms wall -> ${dir}`,
     );
   }
+}
+
+/**
+ * A study's point whose scenario is the scenario file's own (its values are the file's):
+ * the report just made (or kept) for that design is the same run, so its summary gives
+ * the point's result without running it again.
+ */
+function knownPoint(spec: SweepSpec, point: SweepPoint, outDir: string): PointResult | undefined {
+  const own = { ...pointScenario(spec, point), designs: spec.scenario.designs };
+  if (JSON.stringify(own) !== JSON.stringify(spec.scenario)) return undefined;
+  const id = `${spec.scenario.name}--${point.design}--seed${point.seed}`;
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(join(outDir, id, "summary.json"));
+  } catch {
+    return undefined;
+  }
+  return reusedPointResult(spec, point, text);
 }
 
 /** True when the scenario file has a sweep section (a growth study). */

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { checkScenario } from "../scenario/load.ts";
+import { checkScenario, designSetup } from "../scenario/load.ts";
 import { simulate } from "../scenario/run.ts";
 import type { Summary } from "../report/summary.ts";
 import { pointScenario, type SweepPoint, type SweepSpec } from "./spec.ts";
@@ -31,10 +31,43 @@ export function runPoint(
   const loaded = checkScenario(pointScenario(spec, point), spec.scenarioFile);
   const { summary } = simulate(loaded, point.design);
   const summaryJson = JSON.stringify(summary);
-  return {
-    result: { ...point, metrics: summaryMetrics(summary), summaryDigest: digest(summaryJson) },
-    summaryJson,
-  };
+  return { result: pointResult(point, summary, summaryJson), summaryJson };
+}
+
+function pointResult(point: SweepPoint, summary: Summary, summaryJson: string): PointResult {
+  return { ...point, metrics: summaryMetrics(summary), summaryDigest: digest(summaryJson) };
+}
+
+/**
+ * The result of `point` from the summary of a report already made (`summaryText`, its
+ * summary.json), when that report is the same run: the point's scenario is the report's
+ * (its values are the scenario's own), with the same design and seed, and the run ended by
+ * itself. A point runs its scenario with only its design listed, so the report's summary
+ * is compared (and digested) with that list. Undefined when the report is another run.
+ */
+export function reusedPointResult(
+  spec: SweepSpec,
+  point: SweepPoint,
+  summaryText: string,
+): PointResult | undefined {
+  let summary: Summary;
+  try {
+    summary = JSON.parse(summaryText);
+  } catch {
+    return undefined;
+  }
+  if (summary?.run?.stop === "interrupted" || summary?.run?.stop === "event-limit") {
+    return undefined;
+  }
+  if (summary.design?.name !== point.design || summary.scenario === undefined) return undefined;
+  // The scenario as the run saw it: resolved, and set up for the design (its profile, clock).
+  const expected = designSetup(
+    checkScenario(pointScenario(spec, point), spec.scenarioFile),
+    point.design,
+  ).scenario;
+  const asPoint = { ...summary, scenario: { ...summary.scenario, designs: [point.design] } };
+  if (JSON.stringify(asPoint.scenario) !== JSON.stringify(expected)) return undefined;
+  return pointResult(point, asPoint, JSON.stringify(asPoint));
 }
 
 /** The metrics a sweep can chart, flattened from a summary. */

@@ -23,6 +23,11 @@ export interface RunSweepOptions {
   shard?: Shard;
   /** Called after each point with (done, total). */
   onProgress?: (done: number, total: number) => void;
+  /**
+   * A point's result found without running it (a report of the same run already made),
+   * or undefined to run it.
+   */
+  known?: (point: SweepPoint) => PointResult | undefined;
 }
 
 /** The points of `shard` (all of them without one). */
@@ -62,17 +67,32 @@ export function describePoint(point: SweepPoint): string {
 
 /** Runs the sweep's points (of the shard), in point order. */
 export async function runSweep(spec: SweepSpec, options: RunSweepOptions): Promise<PointResult[]> {
-  const points = shardPoints(sweepPoints(spec), options.shard);
-  checkSweep(spec, points);
+  const all = shardPoints(sweepPoints(spec), options.shard);
+  checkSweep(spec, all);
+  const known = new Map<number, PointResult>();
+  if (options.known !== undefined) {
+    for (const point of all) {
+      const result = options.known(point);
+      if (result !== undefined) known.set(point.index, result);
+    }
+  }
+  const points = all.filter((point) => !known.has(point.index));
+  const progress = options.onProgress &&
+    ((done: number) => options.onProgress!(known.size + done, all.length));
   const jobs = Math.max(1, Math.min(options.jobs, points.length));
+  let ran: PointResult[];
   if (jobs === 1) {
-    return points.map((point, i) => {
+    ran = points.map((point, i) => {
       const { result } = runPoint(spec, point);
-      options.onProgress?.(i + 1, points.length);
+      progress?.(i + 1);
       return result;
     });
+  } else {
+    ran = await runInWorkers(spec, points, jobs, progress && ((done) => progress(done)));
   }
-  return await runInWorkers(spec, points, jobs, options.onProgress);
+  if (known.size === 0) return ran;
+  const byIndex = new Map(ran.map((result) => [result.index, result]));
+  return all.map((point) => known.get(point.index) ?? byIndex.get(point.index)!);
 }
 
 function runInWorkers(

@@ -8,7 +8,9 @@ import {
 } from "node:assert/strict";
 import { join } from "node:path";
 import { main } from "../../src/cli/main.ts";
-import { runPoint } from "../../src/sweep/point.ts";
+import { reusedPointResult, runPoint } from "../../src/sweep/point.ts";
+import { checkScenario } from "../../src/scenario/load.ts";
+import { simulate } from "../../src/scenario/run.ts";
 import { crossovers, mergeShards, readSweepFile, type SweepFile } from "../../src/sweep/report.ts";
 import { runSweep } from "../../src/sweep/run.ts";
 import {
@@ -274,4 +276,43 @@ Deno.test("a scenario's own sweep section runs without --param, with its crossov
   } finally {
     Deno.removeSync(dir, { recursive: true });
   }
+});
+
+Deno.test("a point that is a report's own run takes its result from the report's summary", async () => {
+  // The scenario's own value (2 vCPUs) is one of the points: the report of each design is
+  // the same run, so the study can take the point from it instead of running it again.
+  const sweep = spec(["guests[0].vcpus=1,2"]);
+  const serial = await runSweep(sweep, { jobs: 1 });
+  const reports = new Map<string, string>();
+  for (const design of SCENARIO.designs) {
+    const loaded = checkScenario(structuredClone(SCENARIO), "sweep-test.json");
+    reports.set(design, JSON.stringify(simulate(loaded, design).summary, null, 2));
+  }
+  let asked = 0, taken = 0;
+  const reused = await runSweep(sweep, {
+    jobs: 1,
+    known: (point) => {
+      asked++;
+      if (point.values["guests[0].vcpus"] !== 2) return undefined;
+      const result = reusedPointResult(sweep, point, reports.get(point.design)!);
+      if (result !== undefined) taken++;
+      return result;
+    },
+  });
+  strictEqual(asked, 4);
+  strictEqual(taken, 2, "one point per design is the report's run");
+  deepStrictEqual(reused, serial, "same results, digests included");
+  // Another run's summary is not taken for the point: another seed, a design, a cut run.
+  const point = sweepPoints(sweep).find((p) => p.values["guests[0].vcpus"] === 2)!;
+  const report = JSON.parse(reports.get(point.design)!);
+  const other = (patch: (s: typeof report) => void) => {
+    const copy = structuredClone(report);
+    patch(copy);
+    return reusedPointResult(sweep, point, JSON.stringify(copy));
+  };
+  ok(reusedPointResult(sweep, point, reports.get(point.design)!) !== undefined);
+  strictEqual(other((s) => (s.scenario.seed = 10)), undefined);
+  strictEqual(other((s) => (s.design.name = "vmx.io-in-vmm")), undefined);
+  strictEqual(other((s) => (s.run.stop = "interrupted")), undefined);
+  strictEqual(reusedPointResult(sweep, point, "{ not json"), undefined);
 });
