@@ -57,6 +57,9 @@ export class MemoryView {
   readonly #smallByRmp = new Float64Array(3);
   #seenGeneration = -1;
   #seenLogged = 0;
+  /** Refreshes so far, and the refresh that last recomputed each region. */
+  #refreshes = 0;
+  readonly #updatedAt: Float64Array;
   /** Bumped whenever the totals change, to invalidate cached costs. */
   #version = 0;
   readonly #costs = new Map<string, { version: number; cost: AccessCost }>();
@@ -72,6 +75,7 @@ export class MemoryView {
     this.#ready = new Int32Array(regions).fill(-1); // -1: not counted yet
     this.#huge = new Uint8Array(regions);
     this.#rmp = new Uint8Array(regions);
+    this.#updatedAt = new Float64Array(regions);
   }
 
   /** Share of the set under 2 MiB leaves. */
@@ -83,8 +87,17 @@ export class MemoryView {
   refresh(): void {
     const memory = this.#vm.memory;
     if (memory.generation === this.#seenGeneration) return;
+    // A region the log names many times (vCPUs faulting in turn) is recomputed once.
+    const stamp = ++this.#refreshes;
+    const stamps = this.#updatedAt;
+    const first = this.#firstRegion;
     const caughtUp = this.#seenGeneration >= 0 &&
-      memory.changedSince(this.#seenLogged, (region) => this.update(region));
+      memory.changedSince(this.#seenLogged, (region) => {
+        const i = region - first;
+        if (i < 0 || i >= stamps.length || stamps[i] === stamp) return;
+        stamps[i] = stamp;
+        this.update(region);
+      });
     if (!caughtUp) {
       for (let i = 0; i < this.#ready.length; i++) this.update(this.#firstRegion + i);
     }
