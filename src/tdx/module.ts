@@ -60,6 +60,8 @@ const NO_SUBSTEPS: CallSpans = { epochCycles: 0, steppingCycles: 0 };
 
 /** Pages per S-EPT entry at each level (4 KiB, 2 MiB, 1 GiB, 512 GiB). */
 const PAGES_PER_ENTRY = [1, 512, 512 * 512, 512 * 512 * 512];
+/** Entries an EntryLocks keeps before it first drops those whose holds have ended. */
+const FORGET_AT_ENTRIES = 4096;
 /** Keys of different levels and kinds never collide: a level spans 2^33 keys. */
 const LEVEL_KEYS = 2 ** 33;
 const TABLE_KEYS = 2 ** 40;
@@ -75,6 +77,8 @@ class EntryLocks {
   readonly #hostPriority: boolean;
   /** key → [start, end, host priority pending (0/1)] of its latest exclusive hold. */
   readonly #held = new Map<number, [number, number, number]>();
+  /** Entries kept before the ended ones are dropped (grows while most still matter). */
+  #forgetAt = FORGET_AT_ENTRIES;
 
   constructor(name: string, hostPriority: boolean) {
     this.stats = new IntervalLockStats(name, "tdx-module-entries");
@@ -99,7 +103,7 @@ class EntryLocks {
   hold(key: number, start: number, end: number, nowCycles: number): void {
     const held = this.#held.get(key);
     if (held === undefined) {
-      if (this.#held.size >= 4096) this.#forget(nowCycles);
+      if (this.#held.size >= this.#forgetAt) this.#forget(nowCycles);
       this.#held.set(key, [start, end, 0]);
     } else {
       held[0] = start;
@@ -113,6 +117,9 @@ class EntryLocks {
     for (const [key, held] of this.#held) {
       if (held[1] <= nowCycles && held[2] === 0) this.#held.delete(key);
     }
+    // When most entries still matter (their holders run ahead of the simulator), wait for
+    // twice as many before looking again, so the scans stay linear in the holds made.
+    this.#forgetAt = Math.max(FORGET_AT_ENTRIES, 2 * this.#held.size);
   }
 }
 
