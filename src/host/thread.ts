@@ -33,6 +33,9 @@ import { P, PRIMITIVE_COUNT } from "./primitives.ts";
  */
 export type Flow<T = void> = Generator<Yieldable, T, unknown>;
 
+/** A waitable that only parks the process: whoever it asked resumes it. */
+const PARKED: Waitable = { wait: () => false };
+
 /** Runs `flow` as a sub-flow and gives back what it returns, typed (use with `yield*`). */
 export function* returnOf<T>(flow: Flow<T>): Flow<T> {
   return (yield flow) as T;
@@ -86,7 +89,6 @@ export class HostThread implements CpuClient {
   protected readonly pool: CpuPool;
   /** Primitive of the interruptible activity in progress while yielded, or -1. */
   #openPrim = -1;
-  readonly #cpuRequest: Waitable;
 
   /**
    * @param costs cycles by primitive id (the resolved profile)
@@ -105,7 +107,6 @@ export class HostThread implements CpuClient {
     this.name = name;
     this.kind = kind;
     this.addressSpace = name;
-    this.#cpuRequest = { wait: () => pool.take(this) };
   }
 
   /** Starts the thread's process running `body`. */
@@ -202,7 +203,9 @@ export class HostThread implements CpuClient {
     const lag = this.cursorCycles - this.sim.now;
     if (lag > 0) yield lag;
     this.#openPrim = prim;
-    yield waitable;
+    // Asked directly (a free resource costs no trip through the engine and the flows
+    // above); the waitable resumes the process later when it says to wait.
+    if (!waitable.wait(this.process!)) yield PARKED;
     this.#endWait();
   }
 
@@ -236,7 +239,9 @@ export class HostThread implements CpuClient {
     const lag = this.cursorCycles - this.sim.now;
     if (lag > 0) yield lag;
     this.#openPrim = P.WAIT_PCPU;
-    yield this.#cpuRequest;
+    // (Asked here, not by yielding a waitable: a free pCPU then costs no trip through
+    // the engine and the flows above; the pool resumes the process when it queued.)
+    if (!this.pool.take(this)) yield PARKED;
     this.#endWait();
     this.#offCpuAtCycles = Infinity;
     this.switchIn(woken);
@@ -340,7 +345,9 @@ export class HostThread implements CpuClient {
     }
     this.#endWait();
     this.#openPrim = P.WAIT_PCPU;
-    yield this.#cpuRequest;
+    // (Asked here, not by yielding a waitable: a free pCPU then costs no trip through
+    // the engine and the flows above; the pool resumes the process when it queued.)
+    if (!this.pool.take(this)) yield PARKED;
     this.#endWait();
     this.#offCpuAtCycles = Infinity;
     this.switchIn(true);
