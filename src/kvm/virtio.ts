@@ -47,9 +47,14 @@ const RX = 1;
 /** A thread that processes virtio work items: an in-kernel worker, a VMM I/O thread, a daemon. */
 export class BackendThread extends HostThread {
   readonly backend: BackendKind;
+  /**
+   * Queued work: items [#head, #count) of these (kept at their size and overwritten, as
+   * truncating an array and pushing again reallocates its storage every time).
+   */
   readonly #items: VirtioRequest[] = [];
   readonly #phases: number[] = [];
   #head = 0;
+  #count = 0;
   readonly #work = new Signal();
   /** The VMM's device lock, taken while processing (QEMU's main loop holds the BQL). */
   readonly #lock: Mutex | undefined;
@@ -80,6 +85,7 @@ export class BackendThread extends HostThread {
     this.#items.length = 0;
     this.#phases.length = 0;
     this.#head = 0;
+    this.#count = 0;
     yield* this.sleep(new Signal(), P.IDLE); // nothing restarts it
   }
 
@@ -93,8 +99,7 @@ export class BackendThread extends HostThread {
    * (after {@linkcode waitsForOneSubmitter}; `by` pays for the wake-up if it was asleep).
    */
   submitAhead(request: VirtioRequest, by: HostThread): void {
-    this.#items.push(request);
-    this.#phases.push(TX);
+    this.#queue(request, TX);
     const at = by.cursorCycles;
     if (this.asleepBy(at)) by.step(P.KVM_WAKE);
     this.#work.fire(at - this.sim.now);
@@ -102,10 +107,15 @@ export class BackendThread extends HostThread {
 
   /** Queues work; wakes the thread if it sleeps (`by` pays for the wake-up). */
   submit(request: VirtioRequest, phase: number, by: HostThread | undefined): void {
-    this.#items.push(request);
-    this.#phases.push(phase);
+    this.#queue(request, phase);
     if (this.#work.waiting && this.asleepBy(this.sim.now)) by?.step(P.KVM_WAKE);
     this.#work.fire();
+  }
+
+  #queue(request: VirtioRequest, phase: number): void {
+    this.#items[this.#count] = request;
+    this.#phases[this.#count] = phase;
+    this.#count++;
   }
 
   /** The thread's body: sleep until there is work, then process everything queued. */
@@ -115,7 +125,7 @@ export class BackendThread extends HostThread {
     const userspace = this.backend !== "vhost";
     const lock = this.#lock;
     for (;;) {
-      while (this.#head < this.#items.length) {
+      while (this.#head < this.#count) {
         const request = this.#items[this.#head];
         const phase = this.#phases[this.#head];
         this.#head++;
@@ -153,9 +163,8 @@ export class BackendThread extends HostThread {
         }
         if (this.needResched) yield* this.reschedule();
       }
-      this.#items.length = 0;
-      this.#phases.length = 0;
       this.#head = 0;
+      this.#count = 0;
       // Still at work until its local time: work that comes before then is taken then.
       yield* this.sleep(this.#work, P.IDLE, true);
     }
@@ -174,6 +183,8 @@ export class VirtioNet {
   readonly #posted: (VirtioRequest | undefined)[];
   /** Requests whose response the guest has not handled yet, per queue. */
   readonly #completed: VirtioRequest[][];
+  /** How many of each queue's #completed are pending (the arrays are overwritten). */
+  readonly #completedCount: Int32Array;
   /** Each vCPU's reusable request (one in flight per vCPU). */
   readonly requests: VirtioRequest[];
 
@@ -183,6 +194,7 @@ export class VirtioNet {
     this.#peerLatencyCycles = peerLatencyCycles;
     this.#posted = vm.vcpus.map(() => undefined);
     this.#completed = vm.vcpus.map(() => []);
+    this.#completedCount = new Int32Array(vm.vcpus.length);
     const sim = vm.vcpus[0].sim;
     this.requests = vm.vcpus.map((_, queue) => {
       const request: VirtioRequest = {
@@ -250,14 +262,14 @@ export class VirtioNet {
   completeAhead(request: VirtioRequest, by: HostThread): boolean {
     const vcpu = this.vm.vcpus[request.queue];
     if (!vcpu.takesIrqAhead(by.cursorCycles)) return false;
-    this.#completed[request.queue].push(request);
+    this.#completed[request.queue][this.#completedCount[request.queue]++] = request;
     vcpu.raiseIrqAhead(this.#irqIds[request.queue], by);
     return true;
   }
 
   /** @internal The response is in the queue: interrupt the guest. */
   complete(request: VirtioRequest, by: HostThread): void {
-    this.#completed[request.queue].push(request);
+    this.#completed[request.queue][this.#completedCount[request.queue]++] = request;
     this.vm.vcpus[request.queue].raiseIrq(this.#irqIds[request.queue], by);
   }
 
@@ -269,6 +281,7 @@ export class VirtioNet {
 
   #queueIrq(): IrqSource {
     const completed = this.#completed;
+    const completedCount = this.#completedCount;
     const vm = this.vm;
     return {
       name: "virtio-net",
@@ -276,8 +289,9 @@ export class VirtioNet {
         vcpu.step(P.GUEST_IO_IRQ);
         if (vm.bounceBuffers) vcpu.step(P.GUEST_BOUNCE_COPY); // copy the response out
         const done = completed[vcpu.index];
-        for (const request of done) request.done.set();
-        done.length = 0;
+        const count = completedCount[vcpu.index];
+        for (let i = 0; i < count; i++) done[i].done.set();
+        completedCount[vcpu.index] = 0;
       },
     };
   }

@@ -92,7 +92,8 @@ export class TdState {
   /** The vCPU's guest made progress (its RIP moved): the mitigation lets go. */
   progressed(vcpu: number): void {
     this.noProgress[vcpu] = 0;
-    this.steppingPages[vcpu].length = 0;
+    const listed = this.steppingPages[vcpu];
+    if (listed.length !== 0) listed.length = 0;
   }
 
   /** True while the vCPU's entries run the zero-step filter. */
