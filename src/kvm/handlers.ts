@@ -28,6 +28,19 @@ export function* emulateIpi(vcpu: Vcpu, vm: Vm, target: number): Flow {
 }
 
 /**
+ * The common virtio notify, without a generator: KVM signals the ioeventfd and the
+ * queue's sleeping vhost worker wakes at the vCPU's time (VirtioNet.notifyAhead). False,
+ * with nothing done, when the notify needs {@linkcode notifyVirtio}.
+ */
+export function notifiedAhead(vcpu: Vcpu, vm: Vm, queue: number): boolean {
+  const net = vm.net!;
+  if (!net.canNotifyAhead(queue)) return false;
+  vcpu.step(P.KVM_IOEVENTFD);
+  net.notifyAhead(queue, vcpu);
+  return true;
+}
+
+/**
  * A virtio notify KVM has decoded: the VMM processes the queue on the vCPU thread (no
  * ioeventfd), or the ioeventfd wakes the queue's backend.
  */
@@ -39,7 +52,6 @@ export function* notifyVirtio(vcpu: Vcpu, vm: Vm, queue: number, onVcpuThread: b
     return;
   }
   vcpu.step(P.KVM_IOEVENTFD);
-  if (net.notifyAhead(queue, vcpu)) return;
   if (vcpu.lagCycles > 0) yield vcpu.lagCycles;
   net.notify(queue, vcpu);
 }

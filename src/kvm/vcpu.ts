@@ -336,7 +336,9 @@ export class Vcpu extends HostThread {
   *idleUntil(flag: GuestFlag): Flow {
     while (!flag.isSet) {
       yield* this.halt();
-      if (this.pendingIrqs !== 0) yield* this.guestInterrupts();
+      if (this.pendingIrqs === 0) continue;
+      const rest = this.takeIrqs();
+      if (rest !== undefined) yield* rest;
     }
   }
 
@@ -411,13 +413,29 @@ export class Vcpu extends HostThread {
 
   /** The guest runs the handlers of delivered interrupts, lowest vector id first. */
   *guestInterrupts(): Flow {
+    const rest = this.takeIrqs();
+    if (rest !== undefined) yield* rest;
+  }
+
+  /**
+   * {@linkcode guestInterrupts} without a generator while no handler waits (hot paths:
+   * `const rest = vcpu.takeIrqs(); if (rest !== undefined) yield* rest;`): runs the
+   * handlers, and returns the flow that goes on from the first one that must wait.
+   */
+  takeIrqs(): Flow | undefined {
     if (this.#incomingFlows.length > 0) this.#flowsArrive();
     while (this.pendingIrqs !== 0 && !this.guestIrqsMasked) {
       const id = 31 - Math.clz32(this.pendingIrqs & -this.pendingIrqs);
       this.pendingIrqs &= ~(1 << id);
       const flow = this.irqSources[id].guestHandler(this);
-      if (flow !== undefined) yield* flow;
+      if (flow !== undefined) return this.#irqsAfter(flow);
     }
+    return undefined;
+  }
+
+  *#irqsAfter(flow: Flow): Flow {
+    yield* flow;
+    yield* this.guestInterrupts();
   }
 
   /** Something must be handled before more guest time can run. */

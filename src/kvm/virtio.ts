@@ -225,11 +225,15 @@ export class VirtioNet {
    * (the caller waits for its own time and calls {@linkcode notify}).
    */
   notifyAhead(queue: number, by: HostThread): boolean {
-    const backend = this.backends[queue];
-    if (!backend.waitsForOneSubmitter()) return false;
+    if (!this.canNotifyAhead(queue)) return false;
     const request = this.#take(queue);
-    if (request !== undefined) backend.submitAhead(request, by);
+    if (request !== undefined) this.backends[queue].submitAhead(request, by);
     return true;
+  }
+
+  /** True when a notify of `queue` can reach its worker ahead (see {@linkcode notifyAhead}). */
+  canNotifyAhead(queue: number): boolean {
+    return this.backends[queue].waitsForOneSubmitter();
   }
 
   /** The notify reached the backend (ioeventfd): hand it the queue's posted request. */

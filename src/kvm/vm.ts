@@ -150,14 +150,16 @@ export class Vm {
     return chunk % chunks;
   }
 
+  /** True when `vcpu` has a fault to inject now ({@linkcode takeFault} would give one). */
+  faultDue(vcpu: Vcpu): boolean {
+    const pending = this.#faults[vcpu.index];
+    return pending.length !== 0 && pending[pending.length - 1].atCycles <= vcpu.cursorCycles;
+  }
+
   /** The fault `vcpu` injects now, if one is due (each is injected once). */
   takeFault(vcpu: Vcpu): FaultSpec | undefined {
     const pending = this.#faults[vcpu.index];
-    // (Checked by length: reading index -1 of an empty array is a slow property lookup.)
-    if (pending.length === 0 || pending[pending.length - 1].atCycles > vcpu.cursorCycles) {
-      return undefined;
-    }
-    return pending.pop();
+    return this.faultDue(vcpu) ? pending.pop() : undefined;
   }
 
   /** Chunks `vcpu` made shared, most recent last (convert-private undoes them). */

@@ -30,7 +30,7 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "./platform.ts";
-import { armTscDeadline, emulateIpi, notifyVirtio } from "./handlers.ts";
+import { armTscDeadline, emulateIpi, notifiedAhead, notifyVirtio } from "./handlers.ts";
 import { userspaceExit } from "./userspace.ts";
 import type { Vcpu } from "./vcpu.ts";
 import type { Vm } from "./vm.ts";
@@ -148,7 +148,9 @@ class X86Vm implements PlatformVm {
         this.exit(vcpu, EXIT_KIND.MMIO);
         // Without an ioeventfd KVM decodes the write before returning to the VMM.
         if (this.#notifyOnVcpuThread) vcpu.step(P.KVM_MMIO_DECODE);
-        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        if (this.#notifyOnVcpuThread || !notifiedAhead(vcpu, vm, arg)) {
+          yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        }
         break;
       case INSN.MEM_TOUCH:
       case INSN.ACCEPT_4K: // a plain guest has nothing to accept: the access faults it in

@@ -57,7 +57,7 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "../kvm/platform.ts";
-import { armTscDeadline, emulateIpi, notifyVirtio } from "../kvm/handlers.ts";
+import { armTscDeadline, emulateIpi, notifiedAhead, notifyVirtio } from "../kvm/handlers.ts";
 import { userspaceExit } from "../kvm/userspace.ts";
 import type { Vcpu, VcpuHostConfig } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
@@ -257,7 +257,9 @@ class SnpVm implements PlatformVm {
         vcpu.step(P.GUEST_BOUNCE_COPY); // the request goes out through a shared buffer
         yield* this.#mmioReady(vcpu);
         this.#vcExit(vcpu, EXIT_KIND.MMIO);
-        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        if (this.#notifyOnVcpuThread || !notifiedAhead(vcpu, vm, arg)) {
+          yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        }
         break;
       }
       case INSN.MEM_TOUCH:

@@ -52,7 +52,7 @@ import {
   type PlatformSpec,
   type PlatformVm,
 } from "../kvm/platform.ts";
-import { armTscDeadline, emulateIpi, notifyVirtio } from "../kvm/handlers.ts";
+import { armTscDeadline, emulateIpi, notifiedAhead, notifyVirtio } from "../kvm/handlers.ts";
 import { userspaceExit } from "../kvm/userspace.ts";
 import type { Vcpu } from "../kvm/vcpu.ts";
 import type { Vm } from "../kvm/vm.ts";
@@ -285,7 +285,9 @@ class TdxVm implements PlatformVm {
         yield* this.#mmioReady(vcpu);
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MMIO);
-        yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        if (this.#notifyOnVcpuThread || !notifiedAhead(vcpu, vm, arg)) {
+          yield* notifyVirtio(vcpu, vm, arg, this.#notifyOnVcpuThread);
+        }
         break;
       }
       case INSN.MEM_TOUCH:
