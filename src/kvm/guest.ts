@@ -180,7 +180,12 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
         continue;
       }
       // Always run (and so yield) once per operation, even for zero compute.
-      yield* vcpu.runGuest(program.gapCycles);
+      const delay = vcpu.beginGuest(program.gapCycles);
+      if (delay < 0) yield* vcpu.runGuest(program.gapCycles);
+      else {
+        const rest = vcpu.endGuest(yield delay);
+        if (rest !== undefined) yield* rest;
+      }
       if (op === OP_DONE) break;
       if (op === OP_NONE) continue;
       const start = vcpu.cursorCycles;
@@ -194,7 +199,12 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
         // than multiStep's, which also handles the faulty ones).
         const request = vm.net!.post(vcpu);
         yield* vcpu.platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
-        yield* vcpu.idleUntil(request.done);
+        while (!request.done.isSet) { // Vcpu.idleUntil, written out
+          yield* vcpu.halt();
+          if (vcpu.pendingIrqs === 0) continue;
+          const rest = vcpu.takeIrqs();
+          if (rest !== undefined) yield* rest;
+        }
       } else if (op === OP.memory) {
         yield memoryBatch(vcpu, vm, vm.translation!, program.batch!, workload.memory!);
       } else yield* multiStep(vcpu, vm, op, program.arg, program.pages);

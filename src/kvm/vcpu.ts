@@ -77,6 +77,8 @@ export class Vcpu extends HostThread {
   #mode = HOST;
   /** Local start of the current guest or poll stretch. */
   #spendStart = 0;
+  /** Guest cycles the stretch {@linkcode beginGuest} started was to run. */
+  #guestCycles = 0;
   /** Local end of the current stretch if nothing cuts it short. */
   #spendEndCycles = 0;
   /** An event has already cut the current stretch short. */
@@ -314,6 +316,34 @@ export class Vcpu extends HostThread {
       yield* this.#handleEvent();
       if (remaining <= 0) return;
     }
+  }
+
+  /**
+   * {@linkcode runGuest} of guest compute without a generator while nothing cuts it short
+   * (the vCPU loop's hot path): returns the delay to yield for `cycles` of guest time, or -1
+   * when an event waits (then use runGuest). After the yield, {@linkcode endGuest}.
+   */
+  beginGuest(cycles: number): number {
+    if (this.#eventWaiting()) return -1;
+    this.#guestCycles = cycles;
+    return this.#beginStretch(P.GUEST, cycles, GUEST);
+  }
+
+  /**
+   * Ends what {@linkcode beginGuest} began, given what the yield returned: undefined when
+   * the stretch ran to its end, else the flow that handles what cut it short and runs the
+   * rest (yield* it).
+   */
+  endGuest(cause: unknown): Flow | undefined {
+    const start = this.#spendStart;
+    this.#endStretch();
+    if (cause === undefined) return undefined;
+    return this.#guestAfterCut(this.#guestCycles - (this.cursorCycles - start));
+  }
+
+  *#guestAfterCut(remaining: number): Flow {
+    yield* this.#handleEvent();
+    if (remaining > 0) yield* this.runGuest(remaining);
   }
 
   /** The guest spins on `flag` until it is set (handling events meanwhile). */

@@ -258,7 +258,7 @@ class TdxVm implements PlatformVm {
         break;
       case INSN.MMIO_READ:
       case INSN.MMIO_WRITE:
-        yield* this.#mmioReady(vcpu);
+        if (!this.#mmioInstalled) yield* this.#mmioReady(vcpu); // (no generator once done)
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MMIO); // the #VE handler decoded it: no emulation in KVM
         if (this.#devicesInKernel) vcpu.step(P.KVM_MMIO_DEVICE);
@@ -282,7 +282,7 @@ class TdxVm implements PlatformVm {
         break;
       case INSN.VIRTIO_NOTIFY: {
         vcpu.step(P.GUEST_BOUNCE_COPY); // the request goes out through a shared buffer
-        yield* this.#mmioReady(vcpu);
+        if (!this.#mmioInstalled) yield* this.#mmioReady(vcpu); // (no generator once done)
         vcpu.step(P.GUEST_VE);
         this.exit(vcpu, EXIT_KIND.MMIO);
         if (this.#notifyOnVcpuThread || !notifiedAhead(vcpu, vm, arg)) {
