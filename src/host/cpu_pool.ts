@@ -43,6 +43,11 @@ export interface CpuClient {
   cpuId: number;
   /** The pCPU it last held (set by the pool), or -1. */
   lastCpuId: number;
+  /** The pool's list of running threads: the ones before and after it (kept by the pool). */
+  runningPrev: CpuClient | undefined;
+  runningNext: CpuClient | undefined;
+  /** True while on the pool's list of running threads (kept by the pool). */
+  inRunning: boolean;
   /** Its timeline lane, or -1 when not recorded. */
   readonly lane: number;
   /** What its caches share with other threads: threads of one process share one. */
@@ -74,7 +79,8 @@ export class CpuPool {
   readonly sim: Simulator;
   readonly timesliceCycles: number;
   readonly config: SchedulerConfig;
-  readonly #running = new Set<CpuClient>();
+  /** Threads holding a pCPU, in the order they got it (see {@linkcode RunningList}). */
+  readonly #running = new RunningList();
   readonly #queue: CpuClient[] = [];
   readonly #queuedSince: number[] = [];
   #queueHead = 0;
@@ -168,7 +174,7 @@ export class CpuPool {
   /** Closes the occupancy spans still open at the end of the run. */
   finishRecording(endCycles: number): void {
     this.#settle(endCycles);
-    for (const client of this.#running) this.#recordHold(client, endCycles);
+    this.#running.forEach((client) => this.#recordHold(client, endCycles));
   }
 
   #recordHold(client: CpuClient, now: number): void {
@@ -213,11 +219,10 @@ export class CpuPool {
     // A pCPU given back ahead of the simulator's time goes to the queue at that time.
     if (this.#pendingCount > 0) this.#armSettle();
     // A polling thread stops as soon as another is runnable (KVM checks single_task_running).
-    for (const running of this.#running) {
-      if (running.polling && !running.needResched) {
-        running.requestResched();
-        return false;
-      }
+    const polling = this.#running.find((running) => running.polling && !running.needResched);
+    if (polling !== undefined) {
+      polling.requestResched();
+      return false;
     }
     this.#armPreemption();
     return false;
@@ -385,10 +390,10 @@ export class CpuPool {
   #armPreemption(): void {
     if (this.#preemptionArmed || this.queueLength === 0) return;
     let victim: CpuClient | undefined;
-    for (const client of this.#running) {
-      if (client.needResched) continue;
+    this.#running.forEach((client) => {
+      if (client.needResched) return;
       if (victim === undefined || client.sliceEndCycles < victim.sliceEndCycles) victim = client;
-    }
+    });
     if (victim === undefined) return;
     this.#preemptionArmed = true;
     const chosen = victim;
@@ -405,5 +410,55 @@ export class CpuPool {
     this.#queue.splice(0, this.#queueHead);
     this.#queuedSince.splice(0, this.#queueHead);
     this.#queueHead = 0;
+  }
+}
+
+/**
+ * The running threads, in the order they got a pCPU (the order a Set would iterate them in,
+ * which decides ties between threads the scheduler asks to yield), as a list through the
+ * threads themselves: adding and removing one allocates nothing and hashes nothing, on
+ * every wake-up and sleep.
+ */
+class RunningList {
+  size = 0;
+  #head: CpuClient | undefined;
+  #tail: CpuClient | undefined;
+
+  add(client: CpuClient): void {
+    if (client.inRunning) return;
+    client.inRunning = true;
+    client.runningPrev = this.#tail;
+    client.runningNext = undefined;
+    if (this.#tail === undefined) this.#head = client;
+    else this.#tail.runningNext = client;
+    this.#tail = client;
+    this.size++;
+  }
+
+  /** Removes `client`; false if it was not on the list. */
+  delete(client: CpuClient): boolean {
+    if (!client.inRunning) return false;
+    client.inRunning = false;
+    const prev = client.runningPrev, next = client.runningNext;
+    if (prev === undefined) this.#head = next;
+    else prev.runningNext = next;
+    if (next === undefined) this.#tail = prev;
+    else next.runningPrev = prev;
+    client.runningPrev = client.runningNext = undefined;
+    this.size--;
+    return true;
+  }
+
+  has(client: CpuClient): boolean {
+    return client.inRunning;
+  }
+
+  forEach(visit: (client: CpuClient) => void): void {
+    for (let c = this.#head; c !== undefined; c = c.runningNext) visit(c);
+  }
+
+  find(test: (client: CpuClient) => boolean): CpuClient | undefined {
+    for (let c = this.#head; c !== undefined; c = c.runningNext) if (test(c)) return c;
+    return undefined;
   }
 }

@@ -72,6 +72,10 @@ export class HostThread implements CpuClient {
   cpuId = -1;
   /** The pCPU it last ran on (kept by the pool), or -1. */
   lastCpuId = -1;
+  /** Kept by the pool (its list of running threads). */
+  runningPrev: CpuClient | undefined;
+  runningNext: CpuClient | undefined;
+  inRunning = false;
   /** Set by the pool with each grant (see {@linkcode CpuClient}). */
   grantIdleCycles = 0;
   grantPrevious: CpuClient | undefined;
