@@ -48,8 +48,13 @@ export class IntervalLock {
    * already over before its next begins, and the latest is what a later request can meet.
    */
   readonly #byHolder: Float64Array;
-  /** Closed exclusive holds that may still matter ([start, end) pairs, in commit order). */
+  /**
+   * Closed exclusive holds that may still matter ([start, end) pairs, in commit order): the
+   * first `#exclusiveCount` numbers (kept at size and overwritten: truncating an array and
+   * pushing again reallocates it, and a TDVPR lock does that on every TD exit).
+   */
   readonly #exclusive: number[] = [];
+  #exclusiveCount = 0;
   #openShared = 0;
   #openExclusive = 0;
   /** Called for every exclusive hold granted (a timeline lane follows them). */
@@ -92,7 +97,7 @@ export class IntervalLock {
   hold(mode: number, start: number, end: number, holder = -1): void {
     if (mode === SHARED) this.#keepShared(start, end, holder);
     else {
-      this.#exclusive.push(start, end);
+      this.#keepExclusive(start, end);
       this.onExclusive?.(holder, start, end);
     }
     this.stats.held(start, end);
@@ -116,7 +121,7 @@ export class IntervalLock {
         throw new Error(`Cannot close ${this.name}: no open exclusive hold`);
       }
       this.#openExclusive--;
-      this.#exclusive.push(start, end);
+      this.#keepExclusive(start, end);
     }
     this.stats.held(start, end);
   }
@@ -131,9 +136,10 @@ export class IntervalLock {
     if (this.#openExclusive > 0 || (mode === EXCLUSIVE && this.#openShared > 0)) return Infinity;
     let until = -1;
     const exclusive = this.#exclusive;
-    if (exclusive.length > 0) {
+    const count = this.#exclusiveCount;
+    if (count > 0) {
       let kept = 0;
-      for (let i = 0; i < exclusive.length; i += 2) {
+      for (let i = 0; i < count; i += 2) {
         const holdStart = exclusive[i];
         const holdEnd = exclusive[i + 1];
         if (holdEnd <= nowCycles) continue; // over: no later hold can meet it
@@ -141,7 +147,7 @@ export class IntervalLock {
         exclusive[kept++] = holdEnd;
         if (holdStart < end && holdEnd > start && holdEnd > until) until = holdEnd;
       }
-      exclusive.length = kept;
+      this.#exclusiveCount = kept;
     }
     if (mode === EXCLUSIVE) {
       const byHolder = this.#byHolder;
@@ -172,6 +178,13 @@ export class IntervalLock {
       this.#sharedHead = (this.#sharedHead + 1) & (slots - 1);
       this.#sharedCount--;
     }
+  }
+
+  #keepExclusive(start: number, end: number): void {
+    const at = this.#exclusiveCount;
+    this.#exclusive[at] = start;
+    this.#exclusive[at + 1] = end;
+    this.#exclusiveCount = at + 2;
   }
 
   #keepShared(start: number, end: number, holder: number): void {
