@@ -20,6 +20,12 @@ export interface Wakeable {
    * returned); a target uses it to ignore entries it has cancelled.
    */
   wake(entryKey: number): void;
+  /**
+   * True while the entry with this key is the one the target still waits for (false for
+   * an entry it replaced or cancelled: a stale entry, which {@linkcode EventQueue.noteStale}
+   * counts and a compaction drops).
+   */
+  pending?(entryKey: number): boolean;
 }
 
 /** Priority of events that resume a process after a resource or signal fired. */
@@ -28,7 +34,9 @@ export const PRIORITY_URGENT = 0;
 export const PRIORITY_NORMAL = 1;
 
 const PRIORITY_SCALE = 2 ** 40;
-const FREED: Wakeable = { wake() {} };
+const FREED: Wakeable = { wake() {}, pending: () => false };
+/** Stale entries drop out once they reach this share of the queue (and it is this long). */
+const COMPACT_MIN_SIZE = 64;
 const INITIAL_CAPACITY = 1024;
 
 /** The future-event list. */
@@ -43,6 +51,8 @@ export class EventQueue {
   #size = 0;
   #sequence = 0;
   #topTaken = false;
+  /** Entries made stale since the last compaction (an estimate: some have popped since). */
+  #stale = 0;
 
   /** Number of pending events (a taken top counts until it is settled). */
   get size(): number {
@@ -70,13 +80,67 @@ export class EventQueue {
 
   /** Removes the taken top event unless a newer event already reused its slot. */
   settle(): void {
-    if (!this.#topTaken) return;
-    this.#topTaken = false;
-    const last = --this.#size;
-    const times = this.#times;
-    const time = times[last];
-    times[last] = Infinity; // keep the sentinel invariant before sifting
-    if (last > 0) this.#siftDown(time, this.#ties[last], this.#slots[last], last);
+    if (this.#topTaken) {
+      this.#topTaken = false;
+      const last = --this.#size;
+      const times = this.#times;
+      const time = times[last];
+      times[last] = Infinity; // keep the sentinel invariant before sifting
+      if (last > 0) this.#siftDown(time, this.#ties[last], this.#slots[last], last);
+    }
+    if (this.#stale * 2 > this.#size && this.#size >= COMPACT_MIN_SIZE) this.#compact();
+  }
+
+  /**
+   * A target replaced or cancelled one of its entries (a cut-short timer): the entry stays
+   * until it pops, ignored, or until stale entries are half the queue and a compaction
+   * drops them all (every interrupted halt-poll leaves one far in the future, and a queue
+   * full of them makes every push and pop deeper).
+   */
+  noteStale(): void {
+    this.#stale++;
+  }
+
+  /** Drops the stale entries and rebuilds the heap (same order: keys are unique). */
+  #compact(): void {
+    this.#stale = 0;
+    const times = this.#times, ties = this.#ties, slots = this.#slots;
+    const targets = this.#targets;
+    let kept = 0;
+    for (let i = 0; i < this.#size; i++) {
+      if (targets[slots[i]].pending?.(ties[i]) === false) continue;
+      times[kept] = times[i];
+      ties[kept] = ties[i];
+      slots[kept] = slots[i];
+      kept++;
+    }
+    for (let i = kept; i < this.#size; i++) times[i] = Infinity;
+    this.#size = kept;
+    // Floyd's heap construction: sift down every parent, the last first.
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.#siftFrom(i, kept);
+  }
+
+  /** Moves the entry at `i` down within the first `size` slots (for the rebuild). */
+  #siftFrom(i: number, size: number): void {
+    const times = this.#times, ties = this.#ties, slots = this.#slots;
+    const time = times[i], tie = ties[i], slot = slots[i];
+    for (;;) {
+      let child = 2 * i + 1;
+      if (child >= size) break;
+      if (
+        child + 1 < size &&
+        (times[child + 1] < times[child] ||
+          (times[child + 1] === times[child] && ties[child + 1] < ties[child]))
+      ) child++;
+      if (time < times[child] || (time === times[child] && tie < ties[child])) break;
+      times[i] = times[child];
+      ties[i] = ties[child];
+      slots[i] = slots[child];
+      i = child;
+    }
+    times[i] = time;
+    ties[i] = tie;
+    slots[i] = slot;
   }
 
   /** Gives `target` a slot number for {@linkcode pushSlot}; keep it while events may name it. */

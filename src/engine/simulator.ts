@@ -192,11 +192,13 @@ export class Timer implements Wakeable {
   /** Arms the timer to fire after `delayCycles` (a pending firing is cancelled). */
   set(delayCycles: number, priority: number = PRIORITY_NORMAL): void {
     checkDelay(delayCycles, this.#sim.now, "a timer");
+    if (this.#key >= 0) this.#queue.noteStale();
     this.#key = this.#queue.pushSlot(this.#sim.now + delayCycles, priority, this.#slot);
   }
 
   /** Disarms the timer. */
   cancel(): void {
+    if (this.#key >= 0) this.#queue.noteStale();
     this.#key = -1;
   }
 
@@ -205,6 +207,11 @@ export class Timer implements Wakeable {
     if (entryKey !== this.#key) return;
     this.#key = -1;
     this.#callback();
+  }
+
+  /** @internal */
+  pending(entryKey: number): boolean {
+    return entryKey === this.#key;
   }
 }
 
@@ -226,6 +233,10 @@ class OneShot implements Wakeable {
     if (entryKey !== this.#key) return; // a stale entry of a slot's previous owner
     this.#queue.unregister(this.#slot);
     this.#callback();
+  }
+
+  pending(entryKey: number): boolean {
+    return entryKey === this.#key;
   }
 }
 
@@ -276,6 +287,11 @@ export class Process implements Wakeable, Waitable {
     return this.#state === TIMER;
   }
 
+  /** @internal */
+  pending(entryKey: number): boolean {
+    return entryKey === this.#wakeKey;
+  }
+
   /** @internal Called by the event loop. Stale entries (cancelled timers) are ignored. */
   wake(entryKey: number): void {
     if (entryKey !== this.#wakeKey) return;
@@ -318,6 +334,7 @@ export class Process implements Wakeable, Waitable {
     this.#state = READY;
     this.#resumeValue = cause;
     this.#interruptAtCycles = this.sim.now + delayCycles;
+    this.#queue.noteStale(); // the entry it waited on (its timer, or a later interrupt)
     // The new key makes the pending timer entry stale.
     this.#wakeKey = this.#queue.pushSlot(this.sim.now + delayCycles, PRIORITY_URGENT, this.#slot);
   }

@@ -91,3 +91,35 @@ Deno.test("event queue grows past its initial capacity", () => {
   strictEqual(count, 5000);
   strictEqual(queue.peekTime(), Infinity);
 });
+
+Deno.test("stale entries are dropped once they are half the queue, and the order holds", () => {
+  const queue = new EventQueue();
+  // 100 targets, each waiting for its latest entry only (as a process or a timer does).
+  const current = new Map<number, number>();
+  const labels = new Map<number, string>();
+  const slots = Array.from({ length: 100 }, (_, i) =>
+    queue.register({
+      wake() {},
+      pending: (key) => current.get(i) === key,
+    }));
+  const push = (i: number, time: number) => {
+    if (current.has(i)) queue.noteStale();
+    const key = queue.pushSlot(time, PRIORITY_NORMAL, slots[i]);
+    current.set(i, key);
+    labels.set(key, `${i}@${time}`);
+  };
+  for (let i = 0; i < 100; i++) push(i, 1000 + i); // far in the future, like a halt-poll's end
+  for (let i = 0; i < 60; i++) push(i, 10 + i); // cut short: 60 stale entries left behind
+  strictEqual(queue.size, 160);
+  queue.settle(); // a safe point, but 60 stale of 160 are not yet half
+  strictEqual(queue.size, 160);
+  for (let i = 60; i < 100; i++) push(i, 10 + i); // 100 stale of 200
+  for (let i = 0; i < 10; i++) push(i, 5 + i); // 110 stale of 210: over half
+  queue.settle();
+  strictEqual(queue.size, 100, "the stale entries are gone");
+  const out = drain(queue, labels).map(([, label]) => label);
+  deepStrictEqual(out, [
+    ...Array.from({ length: 10 }, (_, i) => `${i}@${5 + i}`),
+    ...Array.from({ length: 90 }, (_, i) => `${10 + i}@${20 + i}`),
+  ]);
+});
