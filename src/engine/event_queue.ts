@@ -117,30 +117,7 @@ export class EventQueue {
     for (let i = kept; i < this.#size; i++) times[i] = Infinity;
     this.#size = kept;
     // Floyd's heap construction: sift down every parent, the last first.
-    for (let i = (kept >> 1) - 1; i >= 0; i--) this.#siftFrom(i, kept);
-  }
-
-  /** Moves the entry at `i` down within the first `size` slots (for the rebuild). */
-  #siftFrom(i: number, size: number): void {
-    const times = this.#times, ties = this.#ties, slots = this.#slots;
-    const time = times[i], tie = ties[i], slot = slots[i];
-    for (;;) {
-      let child = 2 * i + 1;
-      if (child >= size) break;
-      if (
-        child + 1 < size &&
-        (times[child + 1] < times[child] ||
-          (times[child + 1] === times[child] && ties[child + 1] < ties[child]))
-      ) child++;
-      if (time < times[child] || (time === times[child] && tie < ties[child])) break;
-      times[i] = times[child];
-      ties[i] = ties[child];
-      slots[i] = slots[child];
-      i = child;
-    }
-    times[i] = time;
-    ties[i] = tie;
-    slots[i] = slot;
+    for (let i = (kept >> 1) - 1; i >= 0; i--) this.#siftDown(times[i], ties[i], slots[i], kept, i);
   }
 
   /** Gives `target` a slot number for {@linkcode pushSlot}; keep it while events may name it. */
@@ -192,10 +169,10 @@ export class EventQueue {
     return tie;
   }
 
-  /** Places an entry at the root and moves it down within the first `size` slots. */
-  #siftDown(time: number, tie: number, slot: number, size: number): void {
+  /** Places an entry at index `from` (the root) and moves it down within the first `size` slots. */
+  #siftDown(time: number, tie: number, slot: number, size: number, from = 0): void {
     const times = this.#times, ties = this.#ties, slots = this.#slots;
-    let i = 0;
+    let i = from;
     for (;;) {
       let child = 2 * i + 1;
       if (child >= size) break;
