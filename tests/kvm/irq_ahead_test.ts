@@ -4,64 +4,20 @@
  * when something else cuts its guest stretch short first.
  */
 import { ok, strictEqual } from "node:assert/strict";
-import { RngStreams, Simulator } from "../../src/engine/mod.ts";
-import { CpuPool } from "../../src/host/cpu_pool.ts";
-import { resolveProfile } from "../../src/host/profile.ts";
 import { P } from "../../src/host/primitives.ts";
 import { HostThread } from "../../src/host/thread.ts";
-import { vcpuLoop } from "../../src/kvm/guest.ts";
-import { Vm } from "../../src/kvm/vm.ts";
-import { VMX_PLATFORM } from "../../src/kvm/x86.ts";
-import { INTEL_VMX } from "../../src/profiles/intel_vmx.ts";
-import { shippedProfile } from "../../src/profiles/mod.ts";
-import { Recorder } from "../../src/report/recorder.ts";
-import { SequenceProgram } from "../../src/workloads/program.ts";
-import { createProgram } from "../../src/workloads/workloads.ts";
-
-const costs = resolveProfile(INTEL_VMX, shippedProfile).cyclesById;
+import { computingVm, VMX_COSTS } from "./vm_fixture.ts";
 
 /** One vCPU computing for 1 ms, an interrupt source that logs when the guest handles it. */
 function computingVcpu() {
-  const sim = new Simulator();
-  const pool = new CpuPool(sim, 4, 1e9);
-  const env = {
-    sim,
-    costs,
-    pool,
-    config: { postedInterrupts: true, ipiVirtualization: false, haltPollCycles: 0 },
-  };
-  const vm = new Vm(
-    env,
-    { name: "vm", vcpus: 1, memoryMiB: 16, hostPageSize: "4K", timerHz: 0 },
-    2.5e9,
-  );
+  const { sim, pool, vm } = computingVm(1);
   const vcpu = vm.vcpus[0];
-  vcpu.platform = VMX_PLATFORM.createVm(vm, { devices: "kernel", virtio: "vhost" });
   const handledAt: number[] = [];
   const id = vcpu.addIrqSource({
     name: "test",
     guestHandler: (v) => void handledAt.push(v.cursorCycles),
   });
-  const program = new SequenceProgram([
-    createProgram({ kind: "compute", durationMs: 1, vcpus: "all" }, {
-      rng: new RngStreams(1).stream("x"),
-      cyclesPerMs: 2.5e6,
-      rank: 0,
-      ranks: 1,
-      guestMemoryMiB: 16,
-    }),
-  ]);
-  const recorder = new Recorder();
-  recorder.addWorkload({
-    guest: "vm",
-    index: 0,
-    kind: "compute",
-    vcpus: 1,
-    operations: 0,
-    finishedVcpus: 0,
-  });
-  vcpu.start(vcpuLoop({ vcpu, vm, program, workloadIds: [0], recorder, onFinished: () => {} }));
-  const sender = new HostThread(sim, costs, pool, "sender", "kernel");
+  const sender = new HostThread(sim, VMX_COSTS, pool, "sender", "kernel");
   return { sim, vcpu, id, handledAt, sender };
 }
 
