@@ -199,8 +199,13 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
         // than multiStep's, which also handles the faulty ones).
         const request = vm.net!.post(vcpu);
         yield* vcpu.platform.execute(vcpu, INSN.VIRTIO_NOTIFY, vcpu.index);
-        while (!request.done.isSet) { // Vcpu.idleUntil, written out
-          yield* vcpu.halt();
+        while (!request.done.isSet) { // Vcpu.idleUntil and halt, written out
+          const delay = vcpu.beginHalt();
+          if (delay < 0) yield* vcpu.haltWithoutPoll(delay);
+          else {
+            const rest = vcpu.endHaltPoll(yield delay);
+            if (rest !== undefined) yield* rest;
+          }
           if (vcpu.pendingIrqs === 0) continue;
           const rest = vcpu.takeIrqs();
           if (rest !== undefined) yield* rest;

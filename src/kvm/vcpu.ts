@@ -378,26 +378,64 @@ export class Vcpu extends HostThread {
    * the interrupts that woke it run afterwards ({@linkcode guestInterrupts}).
    */
   *halt(): Flow {
+    const delay = this.beginHalt();
+    if (delay === HALT_SLEEP) return yield* this.#haltSleep();
+    if (delay === HALT_PENDING) return yield* this.#haltTail();
+    const rest = this.endHaltPoll(yield delay);
+    if (rest !== undefined) yield* rest;
+  }
+
+  /**
+   * The first part of {@linkcode halt}, without a generator (the I/O hot path writes halt
+   * out: `const delay = vcpu.beginHalt(); if (delay < 0) yield* vcpu.haltWithoutPoll(delay);
+   * else { const rest = vcpu.endHaltPoll(yield delay); if (rest !== undefined) yield* rest; }`):
+   * the exit, then the poll's delay to yield if the vCPU polls, else a negative code for
+   * {@linkcode haltWithoutPoll}.
+   */
+  beginHalt(): number {
     this.platform.exit(this, EXIT_KIND.HLT);
     this.step(P.KVM_HLT);
-    if (this.pendingIrqs === 0 && !this.hostWork) {
-      let woken = false;
-      // Poll only while nothing else wants the pCPU (KVM checks single_task_running()).
-      if (this.config.haltPollCycles > 0 && !this.needResched && this.pool.queueLength === 0) {
-        yield this.#beginStretch(P.HALT_POLL, this.config.haltPollCycles, POLL);
-        this.#endStretch();
-        woken = this.pendingIrqs !== 0 || this.hostWork;
-      }
-      if (!woken) {
-        this.step(P.VCPU_PUT);
-        this.#mode = BLOCKED;
-        yield* this.sleep(this.#wake, P.IDLE);
-        this.#mode = HOST;
-        this.step(P.VCPU_LOAD);
-        this.loadVcpu(this);
-      }
-      this.step(P.KVM_HALT_RESUME);
+    if (this.pendingIrqs !== 0 || this.hostWork) return HALT_PENDING;
+    // Poll only while nothing else wants the pCPU (KVM checks single_task_running()).
+    if (this.config.haltPollCycles > 0 && !this.needResched && this.pool.queueLength === 0) {
+      return this.#beginStretch(P.HALT_POLL, this.config.haltPollCycles, POLL);
     }
+    return HALT_SLEEP;
+  }
+
+  /** The rest of a halt that does not poll ({@linkcode beginHalt}'s negative codes). */
+  *haltWithoutPoll(code: number): Flow {
+    if (code === HALT_SLEEP) yield* this.#haltSleep();
+    else yield* this.#haltTail();
+  }
+
+  /**
+   * After the poll {@linkcode beginHalt} started: back in the guest if something woke the
+   * vCPU (undefined), else the flow that sleeps, or handles host work first (yield* it).
+   */
+  endHaltPoll(_cause: unknown): Flow | undefined {
+    this.#endStretch();
+    if (this.pendingIrqs === 0 && !this.hostWork) return this.#haltSleep();
+    this.step(P.KVM_HALT_RESUME);
+    if (this.hostWork || this.needResched) return this.#haltTail();
+    this.enter();
+    return undefined;
+  }
+
+  /** Sleeps without the pCPU until woken, then re-enters. */
+  *#haltSleep(): Flow {
+    this.step(P.VCPU_PUT);
+    this.#mode = BLOCKED;
+    yield* this.sleep(this.#wake, P.IDLE);
+    this.#mode = HOST;
+    this.step(P.VCPU_LOAD);
+    this.loadVcpu(this);
+    this.step(P.KVM_HALT_RESUME);
+    yield* this.#haltTail();
+  }
+
+  /** Host work and a reschedule point, then the entry. */
+  *#haltTail(): Flow {
     if (this.hostWork) yield* this.#hostWork();
     if (this.needResched) yield* this.preempt();
     this.enter();
@@ -519,6 +557,11 @@ export class Vcpu extends HostThread {
     if (this.#aheadIrqs !== 0) this.#aheadArrive();
   }
 }
+
+/** beginHalt: an interrupt or host work is already pending (no poll, no sleep). */
+const HALT_PENDING = -2;
+/** beginHalt: the vCPU does not poll; it sleeps. */
+const HALT_SLEEP = -1;
 
 /** Interrupt id of every vCPU's LAPIC timer (registered first). */
 export const TIMER_IRQ = 0;
