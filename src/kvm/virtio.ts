@@ -219,21 +219,20 @@ export class VirtioNet {
   }
 
   /**
-   * The notify reaches the backend at `by`'s local time, ahead of the simulator's, when the
-   * queue's worker is a vhost worker asleep waiting for work (its only submitter is this
-   * queue's vCPU, so nothing else can reach it first): it is woken then. False otherwise
-   * (the caller waits for its own time and calls {@linkcode notify}).
+   * True when a notify of `queue` can reach its worker at the notifier's local time, ahead
+   * of the simulator's ({@linkcode notifyAhead}): the worker is a vhost worker asleep
+   * waiting for work, and its only submitter is this queue's vCPU, so nothing else can
+   * reach it first. Otherwise the notifier waits for its own time and calls
+   * {@linkcode notify}.
    */
-  notifyAhead(queue: number, by: HostThread): boolean {
-    if (!this.canNotifyAhead(queue)) return false;
-    const request = this.#take(queue);
-    if (request !== undefined) this.backends[queue].submitAhead(request, by);
-    return true;
-  }
-
-  /** True when a notify of `queue` can reach its worker ahead (see {@linkcode notifyAhead}). */
   canNotifyAhead(queue: number): boolean {
     return this.backends[queue].waitsForOneSubmitter();
+  }
+
+  /** The notify reaches the worker at `by`'s local time (after {@linkcode canNotifyAhead}). */
+  notifyAhead(queue: number, by: HostThread): void {
+    const request = this.#take(queue);
+    if (request !== undefined) this.backends[queue].submitAhead(request, by);
   }
 
   /** The notify reached the backend (ioeventfd): hand it the queue's posted request. */
