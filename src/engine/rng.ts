@@ -25,10 +25,6 @@ export class Rng {
   #b: number;
   #c: number;
   #d: number;
-  /** σ of the last log-normal drawn, and the median and p99 it came from. */
-  #sigma = 0;
-  #sigmaMedian = NaN;
-  #sigmaP99 = NaN;
 
   /** Seeds the stream from four 32-bit words (use {@linkcode RngStreams} instead). */
   constructor(a: number, b: number, c: number, d: number) {
@@ -83,14 +79,9 @@ export class Rng {
    */
   logNormalInt(median: number, p99: number): number {
     if (!(p99 > median)) return Math.round(median);
-    if (median !== this.#sigmaMedian || p99 !== this.#sigmaP99) {
-      // Kept for the next draw: a stream draws from one distribution again and again.
-      this.#sigmaMedian = median;
-      this.#sigmaP99 = p99;
-      this.#sigma = Math.log(p99 / median) / Z_99;
-    }
+    const sigma = Math.log(p99 / median) / Z_99;
     const z = Math.sqrt(-2 * Math.log(1 - this.float())) * Math.cos(2 * Math.PI * this.float());
-    return Math.round(median * Math.exp(this.#sigma * z));
+    return Math.round(median * Math.exp(sigma * z));
   }
 
   /** True with probability `p`. */

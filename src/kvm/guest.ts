@@ -203,7 +203,8 @@ export function* vcpuLoop(env: VcpuLoopEnv): Flow {
           const delay = vcpu.beginHalt();
           if (delay < 0) yield* vcpu.haltWithoutPoll(delay);
           else {
-            const rest = vcpu.endHaltPoll(yield delay);
+            yield delay;
+            const rest = vcpu.endHaltPoll();
             if (rest !== undefined) yield* rest;
           }
           if (vcpu.pendingIrqs === 0) continue;

@@ -381,14 +381,15 @@ export class Vcpu extends HostThread {
     const delay = this.beginHalt();
     if (delay === HALT_SLEEP) return yield* this.#haltSleep();
     if (delay === HALT_PENDING) return yield* this.#haltTail();
-    const rest = this.endHaltPoll(yield delay);
+    yield delay;
+    const rest = this.endHaltPoll();
     if (rest !== undefined) yield* rest;
   }
 
   /**
    * The first part of {@linkcode halt}, without a generator (the I/O hot path writes halt
    * out: `const delay = vcpu.beginHalt(); if (delay < 0) yield* vcpu.haltWithoutPoll(delay);
-   * else { const rest = vcpu.endHaltPoll(yield delay); if (rest !== undefined) yield* rest; }`):
+   * else { yield delay; const rest = vcpu.endHaltPoll(); if (rest !== undefined) yield* rest; }`):
    * the exit, then the poll's delay to yield if the vCPU polls, else a negative code for
    * {@linkcode haltWithoutPoll}.
    */
@@ -413,7 +414,7 @@ export class Vcpu extends HostThread {
    * After the poll {@linkcode beginHalt} started: back in the guest if something woke the
    * vCPU (undefined), else the flow that sleeps, or handles host work first (yield* it).
    */
-  endHaltPoll(_cause: unknown): Flow | undefined {
+  endHaltPoll(): Flow | undefined {
     this.#endStretch();
     if (this.pendingIrqs === 0 && !this.hostWork) return this.#haltSleep();
     this.step(P.KVM_HALT_RESUME);
